@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab run for real: the daemons a DLLL-CIAS node runs
 # (keepalived, MooseFS, cron, sshd), the gateway daemons whose checkers validate rendered configs
-# (isc-dhcp-server, nginx, iptables, nftables) and the linters. Idempotent: skips what is installed.
+# (isc-dhcp-server, nginx, iptables, nftables, bind9-utils for named-checkzone) and the linters.
+# Idempotent: skips what is installed.
 set -euo pipefail
 
 packages=(
@@ -9,7 +10,7 @@ packages=(
   moosefs-master moosefs-chunkserver moosefs-metalogger moosefs-client moosefs-cgiserv moosefs-cli
   openssh-server openssh-client fuse3 cron rsync
   iproute2 iputils-ping procps psmisc util-linux xfsprogs e2fsprogs
-  isc-dhcp-server nginx-light iptables nftables
+  isc-dhcp-server nginx-light iptables nftables bind9-utils
   shellcheck
 )
 
