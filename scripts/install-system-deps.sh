@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab run for real: the daemons a DLLL-CIAS node runs
-# (keepalived, MooseFS, cron, sshd), the gateway daemons whose checkers validate rendered configs
+# (keepalived, MooseFS, cron, sshd; rsyslog gives each lab node a /dev/log), the gateway daemons whose checkers validate rendered configs
 # (isc-dhcp-server, nginx, iptables, nftables, bind9-utils for named-checkzone) and the linters.
 # Idempotent: skips what is installed.
 set -euo pipefail
@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   keepalived
   moosefs-master moosefs-chunkserver moosefs-metalogger moosefs-client moosefs-cgiserv moosefs-cli
-  openssh-server openssh-client fuse3 cron rsync
+  openssh-server openssh-client fuse3 cron rsync rsyslog
   iproute2 iputils-ping procps psmisc util-linux xfsprogs e2fsprogs
   isc-dhcp-server nginx-light iptables nftables bind9-utils
   shellcheck
