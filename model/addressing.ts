@@ -30,7 +30,7 @@ export const LAN = {
 } as const;
 
 export const RULE_TEXT = {
-  vmid: `E*1000 + a*100 + b with E in 0..${MAX_EXTERNAL_INDEX}, a in 1..${MAX_RACK_ROW}, b in 1..${MAX_SLOT} (VMID ${GATEWAY_VMID} is the gateway's)`,
+  vmid: `E*1000 + a*100 + b with E in 0..${MAX_EXTERNAL_INDEX}, a in 1..${MAX_RACK_ROW}, b in 1..${MAX_SLOT}`,
   vmIp: `10.{0..${MAX_EXTERNAL_INDEX}}.{1..${MAX_RACK_ROW}}.{1..${MAX_SLOT}}`,
   nodeIp: `10.254.{1..${MAX_RACK_ROW}}.{1..${MAX_SLOT}}`,
   nasIp: `10.253.{1..${MAX_RACK_ROW}}.{1..${MAX_SLOT}}`,

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+'use strict';
+// The cias command. Runs the TypeScript sources directly (transpile only: `npm test` type-checks them).
+const path = require('path');
+process.env.CHECKPOINT_DISABLE = process.env.CHECKPOINT_DISABLE || '1';
+require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
+require('../cli/main')
+  .main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((error) => {
+    console.error(`cias: internal error: ${error && error.stack ? error.stack : error}`);
+    process.exit(70);
+  });
