@@ -138,8 +138,11 @@ export class Daemon {
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
-    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs));
-    if ((await Promise.race([this.exitPromise.then(() => 'exited' as const), timer])) === 'timeout') {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const outcome = await Promise.race([this.exitPromise.then(() => 'exited' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
       this.child.kill('SIGKILL');
       await this.exitPromise;
     }
