@@ -23,6 +23,7 @@
  * hand the VIPs straight to another node.
  */
 import { isIpv4 } from '../model/ipv4';
+import { isHostName } from './hosts';
 
 export const DEFAULT_VIP = '10.254.0.254';
 export const DEFAULT_VIP_PREFIX = 8;
@@ -205,7 +206,6 @@ function renderConf(p: ResolvedParams, variant: Variant): string {
 
 /** Linux interface names: at most 15 bytes; we also keep to characters that need no quoting. */
 const INTERFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 /** Characters keepalived reads as a plain word: no blanks, quotes, braces or comment starters (# !). */
 const AUTH_PASSWORD = /^[A-Za-z0-9_.,:;@%^*+=~?/-]+$/;
 const SCRIPT_PATH = /^(\/[A-Za-z0-9_.+-]+)+$/;
@@ -222,7 +222,7 @@ function resolveParams(params: KeepalivedParams): ResolvedParams {
   const advertIntervalSeconds = params.advertIntervalSeconds ?? DEFAULT_ADVERT_INTERVAL_SECONDS;
   const notifyMasterScript = params.notifyMasterScript ?? DEFAULT_NOTIFY_MASTER_SCRIPT;
 
-  if (!HOST_NAME.test(params.nodeName)) problems.push(`nodeName ${JSON.stringify(params.nodeName)} is not a host name`);
+  if (!isHostName(params.nodeName)) problems.push(`nodeName ${JSON.stringify(params.nodeName)} is not a host name`);
   for (const [field, value] of [
     ['nodeIp', params.nodeIp],
     ['masterExternalIp', params.masterExternalIp],
