@@ -48,7 +48,7 @@ export const sshSchema = z
     port: port.default(22).describe('SSH port. @default 22'),
     user: z.string().min(1).default('root').describe('SSH user (must be root or have passwordless sudo). @default root'),
   })
-  .describe('How terraform reaches this host over SSH. The private key comes from the CIAS_SSH_PRIVATE_KEY variable or ssh-agent, never from this file.');
+  .describe('How terraform reaches this host over SSH. The private key comes from TF_VAR_cias_ssh_private_key or ssh-agent, never from this file.');
 
 export const diskSchema = z.strictObject({
   device: deviceName.describe('Whole-disk device name under /dev, e.g. sdb. Mounted at /data/<device>.'),
@@ -124,7 +124,7 @@ export const keepalivedSchema = z.strictObject({
   auth: z
     .boolean()
     .default(false)
-    .describe('VRRP PASS authentication; the password (≤ 8 chars) comes from the CIAS_VRRP_AUTH_PASS variable. @default false'),
+    .describe('VRRP PASS authentication; the password (≤ 8 chars) comes from TF_VAR_cias_vrrp_auth_pass. @default false'),
 });
 
 export const moosefsSchema = z.strictObject({

@@ -1,0 +1,75 @@
+import { ITerraformDependable, TerraformResource } from 'cdktf';
+import { Construct } from 'constructs';
+import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
+import { SshEndpoint } from '../model/cluster';
+import { InstallBundleParams, contentHash, escapeTerraformTemplate, renderInstallBundle } from '../render/install-bundle';
+import { SshAccess, sshConnection } from './ssh-connection';
+import { TerraformData } from './terraform-data';
+
+export type ProvisioningResourceType = 'null_resource' | 'terraform_data';
+
+export interface HostPushProps {
+  readonly resourceType: ProvisioningResourceType;
+  readonly host: SshEndpoint;
+  readonly ssh: SshAccess;
+  /** Files and follow-up commands; see render/install-bundle.ts. */
+  readonly bundle: InstallBundleParams;
+  /** Pushes that must be applied first. @default [] */
+  readonly dependsOn?: readonly ITerraformDependable[];
+  /**
+   * Extra trigger values (e.g. the hash of a secret, as a Terraform expression) that re-run the push
+   * when they change. @default {}
+   */
+  readonly extraTriggers?: Readonly<Record<string, string>>;
+  /**
+   * Secrets uploaded before the bundle runs: destination path on the host → Terraform expression of a
+   * sensitive variable. They land in /root/.cias (mode 0700), never in the bundle. @default {}
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+}
+
+/** Where secrets land on a host; scripts read them from here. */
+export const HOST_SECRET_DIR = '/root/.cias';
+
+/**
+ * One provisioning resource that uploads an install bundle over SSH and runs it. Its trigger is the
+ * bundle's content hash, so an unchanged push never re-runs, and a changed one replaces only itself.
+ */
+export class HostPush extends Construct {
+  readonly resource: TerraformResource;
+  readonly bundleText: string;
+  readonly bundleHash: string;
+
+  constructor(scope: Construct, id: string, props: HostPushProps) {
+    super(scope, id);
+    this.bundleText = renderInstallBundle(props.bundle);
+    this.bundleHash = contentHash(this.bundleText);
+    const staged = `/tmp/cias-${props.bundle.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${this.bundleHash.slice(0, 12)}.sh`;
+    const secrets = Object.entries(props.secrets ?? {});
+    const triggers: Record<string, string> = { bundle_sha256: this.bundleHash, ...props.extraTriggers };
+    const provisioners = [
+      ...(secrets.length > 0
+        ? [{ type: 'remote-exec' as const, inline: [`install -d -m 0700 ${HOST_SECRET_DIR}`] }]
+        : []),
+      ...secrets.map(([destination, expression]) => ({ type: 'file' as const, content: expression, destination })),
+      { type: 'file' as const, content: escapeTerraformTemplate(this.bundleText), destination: staged },
+      {
+        type: 'remote-exec' as const,
+        inline: [
+          ...(secrets.length > 0 ? [`chmod 0600 ${secrets.map(([destination]) => destination).join(' ')}`] : []),
+          `bash ${staged}`,
+          `rm -f ${staged}`,
+        ],
+      },
+    ];
+    const common = {
+      connection: sshConnection(props.host, props.ssh),
+      provisioners,
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
+    };
+    this.resource =
+      props.resourceType === 'terraform_data'
+        ? new TerraformData(this, 'push', { ...common, triggersReplace: triggers })
+        : new NullResource(this, 'push', { ...common, triggers });
+  }
+}
