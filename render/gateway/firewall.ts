@@ -1,0 +1,293 @@
+/**
+ * The gateway's own iptables rules: DNAT of every forwarded port, masquerading of the LAN, and the
+ * filter rules SPEC §6 asks for. Zentyal flushes every table on each firewall restart (REFERENCE §2.4),
+ * so the rules live in cias-owned chains loaded by the `firewall.postservice` hook with
+ * `iptables-restore --noflush`; the hook then links them in from the built-in chains.
+ *
+ * Size: the DNAT rules of a VM are merged into runs of consecutive ports with a constant offset and
+ * each run becomes one shifted-portmap rule (`--to-destination ip:1-99/50101`, kernel ≥ 4.19,
+ * iptables ≥ 1.8). The default rule costs one rule per VM and protocol; each override splits a run.
+ * Every VM-management IP gets its own chain, so a new connection walks at most 251 jump rules plus
+ * the ~2×495 rules of one IP instead of every rule of the cluster.
+ */
+import { inSubnet, requireInterfaceName, requireIpv4, requirePort, requirePrefix } from './net';
+import { GATEWAY_DEFAULTS, GatewayNas, GatewayVm, PortForward, Protocol } from './types';
+
+export interface FirewallParams {
+  /** @default 'eth0' */
+  readonly wanInterface?: string;
+  /** @default '10.0.0.254' */
+  readonly lanIp?: string;
+  /** @default '10.0.0.0' */
+  readonly lanNetwork?: string;
+  /** @default 8 */
+  readonly lanPrefix?: number;
+  readonly proxmoxManagementIp: string;
+  /** @default '10.254.0.254' */
+  readonly proxmoxVip?: string;
+  /** @default 8006 */
+  readonly proxmoxUiPort?: number;
+  /**
+   * Needed when `nas` is not empty.
+   * @default undefined
+   */
+  readonly nasManagementIp?: string;
+  /** @default [] */
+  readonly nas?: readonly GatewayNas[];
+  readonly vms: readonly GatewayVm[];
+  /** @default '10.254.0.254' */
+  readonly sshAllowedSource?: string;
+  /**
+   * TCP ports nginx serves on the Proxmox- and NAS-management IPs; accepted in INPUT and never
+   * DNATed away.
+   * @default [80, 443]
+   */
+  readonly proxyPorts?: readonly number[];
+  /**
+   * Merge consecutive forwards into shifted-portmap rules. Off: one rule per forwarded port.
+   * @default true
+   */
+  readonly shiftedPortRanges?: boolean;
+}
+
+export interface FirewallRender {
+  /** For `iptables-restore --noflush`: only the cias chains (declaring a chain flushes it). */
+  readonly hookRules: string;
+  /** A complete iptables-restore file: built-in chains, the jumps into the cias chains, the cias chains. */
+  readonly fullRuleset: string;
+  /** Number of DNAT rules (all forwards of all VMs, the NAS and the Proxmox UI). */
+  readonly dnatRuleCount: number;
+  /** Chains the hook owns, per table (the hook deletes any other `CIAS-*` chain). */
+  readonly chains: { readonly nat: readonly string[]; readonly filter: readonly string[] };
+}
+
+/** Where the hook links the cias chains in: first rule of each built-in chain. */
+export const FIREWALL_JUMPS = [
+  { table: 'nat', chain: 'PREROUTING', target: 'CIAS-PREROUTING' },
+  { table: 'nat', chain: 'POSTROUTING', target: 'CIAS-POSTROUTING' },
+  { table: 'filter', chain: 'INPUT', target: 'CIAS-INPUT' },
+  { table: 'filter', chain: 'FORWARD', target: 'CIAS-FORWARD' },
+] as const;
+
+const PORTS_PER_VM = 100;
+
+export function vmChainName(externalIndex: number): string {
+  return `CIAS-VM-E${externalIndex}`;
+}
+
+export function renderFirewall(params: FirewallParams): FirewallRender {
+  const wan = requireInterfaceName(params.wanInterface ?? GATEWAY_DEFAULTS.wanInterface, 'wanInterface');
+  const lanIp = requireIpv4(params.lanIp ?? GATEWAY_DEFAULTS.lanIp, 'lanIp');
+  const lanNetwork = requireIpv4(params.lanNetwork ?? GATEWAY_DEFAULTS.lanNetwork, 'lanNetwork');
+  const lanPrefix = requirePrefix(params.lanPrefix ?? GATEWAY_DEFAULTS.lanPrefix, 'lanPrefix');
+  const lan = `${lanNetwork}/${lanPrefix}`;
+  const pmIp = requireIpv4(params.proxmoxManagementIp, 'proxmoxManagementIp');
+  const pveVip = requireIpv4(params.proxmoxVip ?? GATEWAY_DEFAULTS.proxmoxVip, 'proxmoxVip');
+  const pvePort = requirePort(params.proxmoxUiPort ?? GATEWAY_DEFAULTS.proxmoxUiPort, 'proxmoxUiPort');
+  const sshSource = requireIpv4(params.sshAllowedSource ?? GATEWAY_DEFAULTS.sshAllowedSource, 'sshAllowedSource');
+  const proxyPorts = (params.proxyPorts ?? [80, 443]).map((p) => requirePort(p, 'proxyPorts'));
+  const shifted = params.shiftedPortRanges ?? true;
+  const nas = params.nas ?? [];
+  const nasIp = params.nasManagementIp === undefined ? undefined : requireIpv4(params.nasManagementIp, 'nasManagementIp');
+  if (nas.length > 0 && nasIp === undefined) throw new Error('nasManagementIp is required when a NAS is listed');
+  if (proxyPorts.includes(pvePort)) throw new Error(`Proxmox UI port ${pvePort} is also a proxy port`);
+  if (nasIp === pmIp) throw new Error('the NAS-management IP must differ from the Proxmox-management IP');
+
+  const prerouting: string[] = [];
+  const postrouting: string[] = [];
+  let dnatRuleCount = 0;
+
+  prerouting.push(dnat(pmIp, 'tcp', `${pvePort}`, `${pveVip}:${pvePort}`));
+  dnatRuleCount++;
+
+  const nasTaken = new Set<string>();
+  for (const box of nas) {
+    const boxIp = requireIpv4(box.ip, `NAS ${box.hostname} ip`);
+    for (const f of box.managementForwards) {
+      checkForward(f, `NAS ${box.hostname}`);
+      const key = `${f.protocol}/${f.externalPort}`;
+      if (nasTaken.has(key)) throw new Error(`NAS-management port ${key} is forwarded twice`);
+      if (f.protocol === 'tcp' && proxyPorts.includes(f.externalPort)) {
+        throw new Error(`NAS ${box.hostname}: tcp/${f.externalPort} is served by the reverse proxy`);
+      }
+      nasTaken.add(key);
+      prerouting.push(dnat(nasIp as string, f.protocol, `${f.externalPort}`, `${boxIp}:${f.internalPort}`));
+      dnatRuleCount++;
+    }
+  }
+
+  const vmChains = new Map<number, { ip: string; rules: string[] }>();
+  const ipOwner = new Map<string, number>([[pmIp, -1]]);
+  if (nasIp !== undefined) ipOwner.set(nasIp, -2);
+  const vmids = new Set<number>();
+  for (const vm of params.vms) {
+    checkVmIdentity(vm);
+    if (vmids.has(vm.vmid)) throw new Error(`VM ${vm.vmid} listed twice`);
+    vmids.add(vm.vmid);
+    let chain = vmChains.get(vm.externalIndex);
+    if (chain === undefined) {
+      const owner = ipOwner.get(vm.externalIp);
+      if (owner !== undefined) throw new Error(`VM-management IP ${vm.externalIp} (index ${vm.externalIndex}) is already used`);
+      ipOwner.set(vm.externalIp, vm.externalIndex);
+      chain = { ip: vm.externalIp, rules: [] };
+      vmChains.set(vm.externalIndex, chain);
+    } else if (chain.ip !== vm.externalIp) {
+      throw new Error(`VM ${vm.vmid}: index ${vm.externalIndex} is ${chain.ip}, not ${vm.externalIp}`);
+    }
+    for (const rule of vmDnatRules(vm, vmChainName(vm.externalIndex), shifted)) {
+      chain.rules.push(rule);
+      dnatRuleCount++;
+    }
+  }
+  const indices = [...vmChains.keys()].sort((a, b) => a - b);
+  for (const index of indices) {
+    prerouting.push(`-A CIAS-PREROUTING -d ${(vmChains.get(index) as { ip: string }).ip}/32 -j ${vmChainName(index)}`);
+  }
+
+  // Backends whose default route is not the gateway (Proxmox nodes, NAS) and LAN clients reaching a
+  // LAN server through its public port (hairpin) would answer around the gateway: source-NAT them.
+  postrouting.push(`-A CIAS-POSTROUTING -s ${lan} -d ${lan} -m conntrack --ctstate DNAT -j SNAT --to-source ${lanIp}`);
+  const backends = [pveVip, ...nas.map((b) => b.ip)].filter((ip, i, all) => all.indexOf(ip) === i);
+  for (const ip of backends) {
+    postrouting.push(`-A CIAS-POSTROUTING -d ${ip}/32 -m conntrack --ctstate DNAT -j SNAT --to-source ${lanIp}`);
+  }
+  postrouting.push(`-A CIAS-POSTROUTING -s ${lan} ! -d ${lan} -o ${wan} -j MASQUERADE`);
+
+  const proxyIps = nasIp === undefined ? [pmIp] : [pmIp, nasIp];
+  const input = [
+    `-A CIAS-INPUT -s ${sshSource}/32 -p tcp -m tcp --dport 22 -j ACCEPT`,
+    '-A CIAS-INPUT -p tcp -m tcp --dport 22 -j DROP',
+    ...proxyIps.map((ip) => `-A CIAS-INPUT -d ${ip}/32 -p tcp -m multiport --dports ${proxyPorts.join(',')} -j ACCEPT`),
+    // The Proxmox-management IP holds the zone's delegation (SPEC §2).
+    `-A CIAS-INPUT -d ${pmIp}/32 -p udp -m udp --dport 53 -j ACCEPT`,
+    `-A CIAS-INPUT -d ${pmIp}/32 -p tcp -m tcp --dport 53 -j ACCEPT`,
+  ];
+  const forward = [
+    '-A CIAS-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+    '-A CIAS-FORWARD -m conntrack --ctstate DNAT -j ACCEPT',
+    `-A CIAS-FORWARD -s ${lan} ! -d ${lan} -j ACCEPT`,
+  ];
+
+  const natChains = ['CIAS-PREROUTING', 'CIAS-POSTROUTING', ...indices.map(vmChainName)];
+  const filterChains = ['CIAS-INPUT', 'CIAS-FORWARD'];
+  const natBody = [...prerouting, ...postrouting];
+  for (const index of indices) natBody.push(...(vmChains.get(index) as { rules: string[] }).rules);
+
+  const header = '# cias: gateway rules (SPEC §6). Generated from cluster.yaml; do not edit.';
+  const declare = (chains: readonly string[]) => chains.map((c) => `:${c} - [0:0]`);
+  const jumps = (table: string) =>
+    FIREWALL_JUMPS.filter((j) => j.table === table).map((j) => `-A ${j.chain} -j ${j.target}`);
+  const hookRules = [
+    header,
+    '*nat',
+    ...declare(natChains),
+    ...natBody,
+    'COMMIT',
+    '*filter',
+    ...declare(filterChains),
+    ...input,
+    ...forward,
+    'COMMIT',
+  ];
+  const fullRuleset = [
+    header,
+    '*nat',
+    ':PREROUTING ACCEPT [0:0]',
+    ':INPUT ACCEPT [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ...declare(natChains),
+    ...jumps('nat'),
+    ...natBody,
+    'COMMIT',
+    '*filter',
+    ':INPUT ACCEPT [0:0]',
+    ':FORWARD DROP [0:0]',
+    ':OUTPUT ACCEPT [0:0]',
+    ...declare(filterChains),
+    ...jumps('filter'),
+    ...input,
+    ...forward,
+    'COMMIT',
+  ];
+  return {
+    hookRules: hookRules.join('\n') + '\n',
+    fullRuleset: fullRuleset.join('\n') + '\n',
+    dnatRuleCount,
+    chains: { nat: natChains, filter: filterChains },
+  };
+}
+
+function dnat(destination: string, protocol: Protocol, ports: string, to: string, chain = 'CIAS-PREROUTING'): string {
+  return `-A ${chain} -d ${destination}/32 -p ${protocol} -m ${protocol} --dport ${ports} -j DNAT --to-destination ${to}`;
+}
+
+function checkForward(f: PortForward, owner: string): void {
+  if (f.protocol !== 'tcp' && f.protocol !== 'udp') throw new Error(`${owner}: protocol ${String(f.protocol)}`);
+  requirePort(f.externalPort, `${owner} externalPort`);
+  requirePort(f.internalPort, `${owner} internalPort`);
+}
+
+function checkVmIdentity(vm: GatewayVm): void {
+  const e = Math.floor(vm.vmid / 1000);
+  const p = vm.vmid % 1000;
+  const a = Math.floor(p / 100);
+  const b = p % 100;
+  const valid = Number.isInteger(vm.vmid) && e <= 250 && a >= 1 && a <= 5 && b >= 1;
+  if (!valid) throw new Error(`VMID ${vm.vmid} is not a tenant VMID (E*1000 + a*100 + b)`);
+  if (vm.externalIndex !== e) throw new Error(`VM ${vm.vmid}: externalIndex ${vm.externalIndex}, VMID says ${e}`);
+  if (vm.internalIp !== `10.${e}.${a}.${b}`) throw new Error(`VM ${vm.vmid}: internalIp ${vm.internalIp}, VMID says 10.${e}.${a}.${b}`);
+  requireIpv4(vm.externalIp, `VM ${vm.vmid} externalIp`);
+  if (inSubnet(vm.externalIp, '10.0.0.0', 8)) throw new Error(`VM ${vm.vmid}: externalIp ${vm.externalIp} is a LAN address`);
+}
+
+/** DNAT rules of one VM, in port order, merged into constant-offset runs when `shifted`. */
+function vmDnatRules(vm: GatewayVm, chain: string, shifted: boolean): string[] {
+  const first = (vm.vmid % 1000) * PORTS_PER_VM;
+  const targets: Record<Protocol, Int32Array | undefined> = { tcp: undefined, udp: undefined };
+  const table = (protocol: Protocol) => (targets[protocol] ??= new Int32Array(PORTS_PER_VM).fill(-1));
+  for (const protocol of vm.defaultRuleProtocols ?? []) {
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new Error(`VM ${vm.vmid}: protocol ${String(protocol)}`);
+    const ports = table(protocol);
+    for (let suffix = 1; suffix < PORTS_PER_VM; suffix++) ports[suffix] = suffix;
+  }
+  const explicit = new Set<string>();
+  for (const f of vm.portForwards) {
+    checkForward(f, `VM ${vm.vmid}`);
+    const suffix = f.externalPort - first;
+    if (suffix < 0 || suffix >= PORTS_PER_VM) {
+      throw new Error(`VM ${vm.vmid}: external port ${f.externalPort} is outside its block ${first}-${first + PORTS_PER_VM - 1}`);
+    }
+    const key = `${f.protocol}/${f.externalPort}`;
+    if (explicit.has(key)) throw new Error(`VM ${vm.vmid}: ${key} is forwarded twice`);
+    explicit.add(key);
+    table(f.protocol)[suffix] = f.internalPort;
+  }
+
+  const rules: string[] = [];
+  const d = vm.externalIp;
+  for (const protocol of ['tcp', 'udp'] as const) {
+    const ports = targets[protocol];
+    if (ports === undefined) continue;
+    let s = 0;
+    while (s < PORTS_PER_VM) {
+      if (ports[s] < 0) {
+        s++;
+        continue;
+      }
+      let end = s;
+      if (shifted) {
+        while (end + 1 < PORTS_PER_VM && ports[end + 1] >= 0 && ports[end + 1] - ports[s] === end + 1 - s) end++;
+      }
+      const ext = first + s;
+      if (end === s) {
+        rules.push(dnat(d, protocol, `${ext}`, `${vm.internalIp}:${ports[s]}`, chain));
+      } else {
+        const to = `${vm.internalIp}:${ports[s]}-${ports[end]}/${ext}`;
+        rules.push(dnat(d, protocol, `${ext}:${first + end}`, to, chain));
+      }
+      s = end + 1;
+    }
+  }
+  return rules;
+}
