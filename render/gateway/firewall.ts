@@ -155,6 +155,8 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
 
   const proxyIps = nasIp === undefined ? [pmIp] : [pmIp, nasIp];
   const input = [
+    // Loopback stays Zentyal's business (the gateway may talk to itself on any port).
+    '-A CIAS-INPUT -i lo -j RETURN',
     `-A CIAS-INPUT -s ${sshSource}/32 -p tcp -m tcp --dport 22 -j ACCEPT`,
     '-A CIAS-INPUT -p tcp -m tcp --dport 22 -j DROP',
     ...proxyIps.map((ip) => `-A CIAS-INPUT -d ${ip}/32 -p tcp -m multiport --dports ${proxyPorts.join(',')} -j ACCEPT`),
