@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { FirewallParams, renderFirewall, vmChainName } from '../../render/gateway';
-import { Netns, run, scratchDir, tenantVm, VM_10501 } from './gateway-fixtures';
+import { Netns, scratchDir, tenantVm, VM_10501 } from './gateway-fixtures';
 
 const ASSETS = join(__dirname, '../../render/gateway/assets');
 const scratch = scratchDir('fw');
