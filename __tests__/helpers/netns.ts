@@ -153,6 +153,13 @@ export class Daemon {
   }
 }
 
+export interface MountOptions {
+  /** Bind-mounted over /etc/hosts for this program only. */
+  readonly hostsFile?: string;
+  /** [source, target] pairs bind-mounted for this program only (e.g. a temp dir over /var/lib/mfs). */
+  readonly binds?: ReadonlyArray<readonly [string, string]>;
+}
+
 export class Netns {
   private constructor(readonly name: string) {}
 
@@ -205,18 +212,24 @@ export class Netns {
   }
 
   /**
-   * argv that runs `argv` inside this namespace. With `hostsFile`, the program also gets a private
-   * mount namespace in which that file is bind-mounted over /etc/hosts (the host's file is untouched).
+   * argv that runs `argv` inside this namespace. With `hostsFile` or `binds`, the program also gets a
+   * private mount namespace in which those files/directories are bind-mounted (`hostsFile` over
+   * /etc/hosts); the host's own files are untouched.
    */
-  argv(argv: readonly string[], options: { hostsFile?: string } = {}): string[] {
-    const hosts =
-      options.hostsFile === undefined
+  argv(argv: readonly string[], options: MountOptions = {}): string[] {
+    const binds = [...(options.binds ?? []), ...(options.hostsFile === undefined ? [] : [[options.hostsFile, '/etc/hosts'] as const])];
+    const privateMounts =
+      binds.length === 0
         ? []
-        : ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', options.hostsFile];
-    return ['ip', 'netns', 'exec', this.name, ...hosts, ...argv];
+        : [
+            'unshare', '--mount', '--propagation', 'private', 'sh', '-c',
+            'while [ "$1" != -- ]; do mount --bind "$1" "$2" || exit 125; shift 2; done; shift; exec "$@"',
+            'private-mounts', ...binds.flat(), '--',
+          ];
+    return ['ip', 'netns', 'exec', this.name, ...privateMounts, ...argv];
   }
 
-  exec(argv: readonly string[], options: { hostsFile?: string; input?: string; timeoutMs?: number } = {}): RunResult {
+  exec(argv: readonly string[], options: MountOptions & { input?: string; timeoutMs?: number } = {}): RunResult {
     return run(this.argv(argv, options), options);
   }
 
@@ -224,7 +237,7 @@ export class Netns {
    * Start a long-running program inside the namespace. `ip netns exec`, `unshare` and `sh -c exec`
    * all exec, so the PID we hold is the program's own.
    */
-  spawn(label: string, argv: readonly string[], options: { hostsFile?: string } = {}): Daemon {
+  spawn(label: string, argv: readonly string[], options: MountOptions = {}): Daemon {
     const full = this.argv(argv, options);
     return new Daemon(label, spawn(full[0], full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
   }
