@@ -21,6 +21,7 @@ export const GATEWAY_LIBRARY_SCRIPTS = [
   'apply-addresses.sh',
   'apply-firewall.sh',
   'apply-dns.sh',
+  'refresh.sh',
 ] as const;
 
 /** Zentyal hooks (REFERENCE §2.3) and the library script each one runs. */
@@ -132,7 +133,17 @@ export function gatewayScriptFiles(): GatewayFile[] {
     mode: name === 'common.sh' ? '0644' : '0755',
     content: readGatewayAsset(name),
   }));
-  files.push({ path: GATEWAY_PATHS.refresh, mode: '0755', content: readGatewayAsset('cias-gateway-refresh') });
+  files.push({
+    path: GATEWAY_PATHS.refresh,
+    mode: '0755',
+    content: [
+      '#!/usr/bin/env bash',
+      '# cias: applies the installed gateway bundle; see refresh.sh.',
+      'set -euo pipefail',
+      `exec ${GATEWAY_PATHS.libDir}/refresh.sh "$@"`,
+      '',
+    ].join('\n'),
+  });
   for (const h of ZENTYAL_HOOKS) {
     files.push({ path: `${GATEWAY_PATHS.hooksDir}/${h.hook}`, mode: '0755', content: renderZentyalHook(h.hook, h.script, h.why) });
   }
