@@ -63,6 +63,19 @@ describe('gateway firewall rules', () => {
     expect(render.dnatRuleCount).toBe(199 + 2); // + Proxmox UI + one NAS forward
   });
 
+  it('renders the largest cluster (124,245 VMs, default rule on tcp and udp): one DNAT rule per VM and protocol', () => {
+    const vms = [];
+    for (let e = 0; e <= 250; e++) {
+      for (let a = 1; a <= 5; a++) for (let b = 1; b <= 99; b++) vms.push(tenantVm(e * 1000 + a * 100 + b, [], 0));
+    }
+    const started = process.hrtime.bigint();
+    const render = renderFirewall({ ...base, proxmoxManagementIp: '203.0.113.2', nasManagementIp: '203.0.113.3', vms });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    console.log(`renderFirewall: ${vms.length} VMs → ${render.dnatRuleCount} DNAT rules, ${(render.hookRules.length / 1e6).toFixed(1)} MB in ${ms.toFixed(0)} ms`);
+    expect(render.dnatRuleCount).toBe(124245 * 2 + 2);
+    expect(render.chains.nat).toHaveLength(2 + 251);
+  });
+
   it('accepts SSH to the gateway only from 10.254.0.254', () => {
     const ssh = ruleLines(renderFirewall(base).hookRules).filter((r) => r.includes('--dport 22 '));
     expect(ssh).toEqual([
