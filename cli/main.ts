@@ -10,7 +10,9 @@ import { Output, validateCommand } from './validate';
 export const USAGE = `Usage: cias <command> [options]
 
 Commands:
-  validate [file]          Check a cluster.yaml (default: $CIAS_CLUSTER or ./cluster.yaml); print OK and a summary.
+  validate [file] [--against old.yaml]
+                           Check a cluster.yaml (default: $CIAS_CLUSTER or ./cluster.yaml); print OK and a summary.
+                           With --against, also warn about dangerous changes since the old version.
   addr <vmid|ip> [--file f] Print a tenant VM's VMID, internal IP, VM-management index, external IP and ports as JSON.
   help                     This text.
 
@@ -78,9 +80,10 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
         return command === undefined ? EXIT_USAGE : EXIT_OK;
       case 'validate': {
         if (rest.includes('--help')) return help(io);
-        const parsed = parseArgs(rest, []);
-        expectPositionals(parsed, 0, 1, 'at most one file: cias validate [file]');
-        return validateCommand(parsed.positionals[0] ?? defaultClusterFile(), io);
+        const parsed = parseArgs(rest, ['against']);
+        expectPositionals(parsed, 0, 1, 'at most one file: cias validate [file] [--against old.yaml]');
+        const against = parsed.options.get('against');
+        return validateCommand(parsed.positionals[0] ?? defaultClusterFile(), io, typeof against === 'string' ? against : undefined);
       }
       case 'addr': {
         if (rest.includes('--help')) return help(io);

@@ -1,7 +1,10 @@
 import { TOTAL_VM_CAPACITY, VMS_PER_EXTERNAL_INDEX } from '../model/addressing';
 import { ClusterModel } from '../model/cluster';
 import { loadClusterFile } from '../model/load';
-import { ClusterConfigError } from '../model/problems';
+import { readFileSync } from 'fs';
+import { ClusterConfigError, formatPath } from '../model/problems';
+import { dangerousTransitions } from '../model/transitions';
+import { YamlPositions } from '../model/yaml-positions';
 import { EXIT_BAD_INPUT, EXIT_OK } from './exit-codes';
 
 export interface Output {
@@ -36,9 +39,25 @@ export function loadOrReport(file: string, io: Output): ClusterModel | number {
   }
 }
 
-export function validateCommand(file: string, io: Output): number {
+export function validateCommand(file: string, io: Output, againstFile?: string): number {
   const loaded = loadOrReport(file, io);
   if (typeof loaded === 'number') return loaded;
+  if (againstFile !== undefined) {
+    const previous = loadOrReport(againstFile, io);
+    if (typeof previous === 'number') {
+      io.err(`${againstFile}: cannot compare against an invalid file`);
+      return previous;
+    }
+    const transitions = dangerousTransitions(previous, loaded);
+    const positions = { old: new YamlPositions(readFileSync(againstFile, 'utf8')), new: new YamlPositions(readFileSync(file, 'utf8')) };
+    for (const t of transitions) {
+      const at = positions[t.file].find(t.path);
+      const name = t.file === 'old' ? againstFile : file;
+      io.err(`${name}${at ? `:${at.line}:${at.column}` : ''} warning: ${formatPath(t.path)}: ${t.message}`);
+    }
+    io.out(`OK ${file}: ${summarize(loaded)}; ${transitions.length} dangerous change${transitions.length === 1 ? '' : 's'} against ${againstFile}`);
+    return EXIT_OK;
+  }
   io.out(`OK ${file}: ${summarize(loaded)}`);
   return EXIT_OK;
 }

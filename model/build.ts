@@ -25,6 +25,7 @@ import {
   NodeModel,
   PortForward,
   Protocol,
+  StateBackend,
   VmModel,
   WanModel,
 } from './cluster';
@@ -83,7 +84,9 @@ export function buildCluster(doc: ClusterDocument, source: string, problems: Pro
       resourceType: doc.provisioning.resource_type,
       bastion: doc.provisioning.bastion,
       allowMasterRemoval: doc.provisioning.allow_master_removal,
+      sshKeyFile: doc.provisioning.ssh_key_file,
     },
+    state: stateBackend(doc.state),
     proxmox: {
       apiUrl: doc.proxmox.api_url ?? `https://${doc.wan.master_ip}:8006/api2/json`,
       tlsInsecure: doc.proxmox.tls_insecure,
@@ -410,6 +413,7 @@ function buildVms(
       tags: vm.tags,
       dnsNames: vm.dns_names,
       description: vm.description,
+      sourceIndex: i,
     });
   });
   return vms.sort((x, y) => x.vmid - y.vmid);
@@ -450,4 +454,24 @@ function checkVmManagementIpUse(doc: ClusterDocument, vms: readonly VmModel[], p
       );
     }
   });
+}
+
+function stateBackend(state: ClusterDocument['state']): StateBackend {
+  switch (state.backend) {
+    case 'local':
+      return { backend: 'local', directory: state.directory };
+    case 'pg':
+      return { backend: 'pg', schemaPrefix: state.schema_prefix };
+    case 's3':
+      return {
+        backend: 's3',
+        bucket: state.bucket,
+        keyPrefix: state.key_prefix,
+        region: state.region,
+        endpoint: state.endpoint,
+        dynamodbTable: state.dynamodb_table,
+      };
+    case 'http':
+      return { backend: 'http', address: state.address.replace(/\/+$/, '') };
+  }
 }

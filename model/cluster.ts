@@ -115,6 +115,8 @@ export interface VmModel {
   readonly tags: readonly string[];
   readonly dnsNames: readonly string[];
   readonly description?: string;
+  /** Position in cluster.yaml's vms list: for messages only, never for identity. */
+  readonly sourceIndex: number;
 }
 
 export interface GatewayModel {
@@ -141,6 +143,19 @@ export interface WeeklyTime {
   readonly day: 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
   readonly time: string;
 }
+
+export type StateBackend =
+  | { readonly backend: 'local'; readonly directory: string }
+  | { readonly backend: 'pg'; readonly schemaPrefix: string }
+  | {
+      readonly backend: 's3';
+      readonly bucket: string;
+      readonly keyPrefix: string;
+      readonly region: string;
+      readonly endpoint?: string;
+      readonly dynamodbTable?: string;
+    }
+  | { readonly backend: 'http'; readonly address: string };
 
 export interface ClusterModel {
   /** Path of the cluster.yaml this came from. */
@@ -178,7 +193,10 @@ export interface ClusterModel {
     readonly resourceType: 'null_resource' | 'terraform_data';
     readonly bastion?: SshEndpoint;
     readonly allowMasterRemoval: boolean;
+    /** Key file for destroy-time provisioners. */
+    readonly sshKeyFile?: string;
   };
+  readonly state: StateBackend;
   readonly proxmox: {
     readonly apiUrl: string;
     readonly tlsInsecure: boolean;

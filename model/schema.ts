@@ -268,6 +268,11 @@ export const provisioningSchema = z.strictObject({
     .strictObject({ host: z.string().min(1), port: port.default(22), user: z.string().min(1).default('root') })
     .optional()
     .describe('Optional SSH jump host.'),
+  ssh_key_file: z
+    .string()
+    .regex(/^[^\s]+$/, { message: 'is not a file path' })
+    .optional()
+    .describe('Private key file used when a node is removed (destroy-time provisioners cannot read variables). @default none: ssh-agent'),
   allow_master_removal: z
     .boolean()
     .default(false)
@@ -284,6 +289,37 @@ export const proxmoxSchema = z.strictObject({
   parallel: z.number().int().min(1).max(16).default(2).describe('@default 2'),
   minimum_permission_check: z.boolean().default(true).describe('@default true'),
 });
+
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'is not an S3 bucket name' });
+
+export const stateSchema = z
+  .discriminatedUnion('backend', [
+    z.strictObject({
+      backend: z.literal('local'),
+      directory: z.string().min(1).default('.').describe('Directory of terraform.<stack>.tfstate, relative to the project. @default .'),
+    }),
+    z.strictObject({
+      backend: z.literal('pg'),
+      schema_prefix: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,40}$/, { message: 'is not a PostgreSQL identifier prefix' })
+        .default('cias')
+        .describe('Each stack keeps its state in schema <prefix>_<stack>. The connection string comes from PG_CONN_STR. @default cias'),
+    }),
+    z.strictObject({
+      backend: z.literal('s3'),
+      bucket: bucketName.describe('Bucket; credentials from the AWS_* environment.'),
+      key_prefix: z.string().regex(/^[A-Za-z0-9._\/-]+$/, { message: 'is not an S3 key prefix' }).default('cias').describe('@default cias'),
+      region: z.string().min(1).describe('Bucket region.'),
+      endpoint: z.string().regex(/^https?:\/\/\S+$/, { message: 'is not an http(s) URL' }).optional().describe('S3-compatible endpoint (MinIO, Ceph). @default AWS'),
+      dynamodb_table: z.string().min(1).optional().describe('Lock table; without it the S3 lock file is used. @default S3 lock file'),
+    }),
+    z.strictObject({
+      backend: z.literal('http'),
+      address: z.string().regex(/^https?:\/\/\S+$/, { message: 'is not an http(s) URL' }).describe('Base URL; each stack uses <address>/<stack> for state and locks. Credentials from TF_HTTP_USERNAME / TF_HTTP_PASSWORD.'),
+    }),
+  ])
+  .describe('Where terraform keeps state: one state per stack, with locking; credentials only from the environment. @default local');
 
 export const clusterSchema = z.strictObject({
   cluster: z
@@ -311,6 +347,7 @@ export const clusterSchema = z.strictObject({
   watchdog: watchdogSchema.prefault({}).describe('Power/uplink watchdog on every node.'),
   liveness: livenessSchema.prefault({}).describe('Master-side node liveness check.'),
   provisioning: provisioningSchema.prefault({}).describe('How terraform pushes files to nodes.'),
+  state: stateSchema.default({ backend: 'local', directory: '.' }),
   proxmox: proxmoxSchema.prefault({}).describe('Proxmox API provider settings; credentials come from PM_API_TOKEN_ID / PM_API_TOKEN_SECRET.'),
 });
 
