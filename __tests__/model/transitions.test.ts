@@ -1,6 +1,6 @@
 import { main } from '../../cli/main';
 import { dangerousTransitions } from '../../model/transitions';
-import { edit, exampleText, modelOf } from '../helpers/synth';
+import { edit, exampleText, modelOf } from '../helpers/cluster-text';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -20,6 +20,7 @@ describe('dangerous transitions (cias validate --against)', () => {
       expect.stringMatching(/^new bootstrap_node: moves the bootstrap role pve-master-rack-a-1-1 → pve-master-rack-b-1-2/),
       expect.stringMatching(/^old nodes\.2: removes node pve-master-rack-c-1-3: scenario 5 runs/),
       expect.stringMatching(/^old nodes\.2: 10\.254\.1\.3 .* is not listed under retired/),
+      'new gateway.node: moves the gateway VM (VMID 100) pve-master-rack-a-1-1 → pve-master-rack-b-1-2',
     ]);
     const retiredToo = edit(edit(example, nodeC, ''), 'retired: []', 'retired:\n  - { ip: 10.254.1.3, hostname: pve.master-rack.c.1-3.example.com }');
     expect(messages(retiredToo)).toEqual([expect.stringMatching(/removes node pve-master-rack-c-1-3/)]);
