@@ -89,6 +89,12 @@ export interface KeepalivedParams {
   readonly unicastPeers?: readonly KeepalivedPeer[];
   /** Keep a lower-priority master in place when a higher-priority node comes back. @default true */
   readonly nopreempt?: boolean;
+  /**
+   * Hosts the master must reach from the VIP rather than from its own address: the gateway accepts SSH
+   * only from 10.254.0.254. Rendered as `virtual_routes` (`src <vip> to <ip>/32 dev <lan>`), which
+   * keepalived adds and removes together with the VIPs. @default [] (none)
+   */
+  readonly routeFromVip?: readonly string[];
 }
 
 /** VRRP priority for a cluster.yaml priority (0..100 → 100..200). */
@@ -148,6 +154,7 @@ interface ResolvedParams {
   /** Master-capable peers other than this node, in the order given, without duplicates. */
   readonly unicastPeerIps: readonly string[];
   readonly nopreempt: boolean;
+  readonly routeFromVip: readonly string[];
 }
 
 interface Variant {
@@ -199,6 +206,11 @@ function renderConf(p: ResolvedParams, variant: Variant): string {
   lines.push(`        ${p.vip}/${p.vipPrefix} dev ${p.lanInterface}`);
   lines.push(`        ${p.masterExternalIp}/${p.wanPrefix} dev ${p.wanInterface}`);
   lines.push('    }');
+  if (p.routeFromVip.length > 0) {
+    lines.push('    virtual_routes {');
+    for (const ip of p.routeFromVip) lines.push(`        src ${p.vip} to ${ip}/32 dev ${p.lanInterface}`);
+    lines.push('    }');
+  }
   lines.push(`    notify_master ${p.notifyMasterScript}`);
   lines.push('}', '');
   return lines.join('\n');
@@ -281,6 +293,9 @@ function resolveParams(params: KeepalivedParams): ResolvedParams {
     if (peer.ip === params.nodeIp || !peer.canBeMaster || unicastPeerIps.includes(peer.ip)) continue;
     unicastPeerIps.push(peer.ip);
   }
+  for (const ip of params.routeFromVip ?? []) {
+    if (!isIpv4(ip)) problems.push(`routeFromVip entry ${JSON.stringify(ip)} is not an IPv4 address`);
+  }
 
   if (problems.length > 0) {
     throw new Error(`invalid keepalived parameters for node ${params.nodeName}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -301,5 +316,6 @@ function resolveParams(params: KeepalivedParams): ResolvedParams {
     unicast: params.unicastPeers !== undefined,
     unicastPeerIps,
     nopreempt: params.nopreempt ?? true,
+    routeFromVip: params.routeFromVip ?? [],
   };
 }

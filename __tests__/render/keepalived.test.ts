@@ -151,6 +151,15 @@ describe('unicast and authentication', () => {
   });
 });
 
+describe('routes from the VIP', () => {
+  it('sends traffic for the gateway from 10.254.0.254 while this node is master', () => {
+    const text = renderKeepalivedConf({ ...base, routeFromVip: ['10.0.0.254'] });
+    expect(block(text, 'virtual_routes')).toEqual(['src 10.254.0.254 to 10.0.0.254/32 dev vmbr0']);
+    expect(renderKeepalivedConf(base)).not.toContain('virtual_routes');
+    expect(() => renderKeepalivedConf({ ...base, routeFromVip: ['gateway'] })).toThrow(/routeFromVip entry "gateway"/);
+  });
+});
+
 describe('weak node (below the hardware minimum)', () => {
   const weak: KeepalivedParams = { ...base, nodeName: 'pve-small-rack-c-1-3', nodeIp: '10.254.1.3', canBeMaster: false };
   const text = renderKeepalivedConf(weak);
@@ -274,6 +283,7 @@ describe('keepalived -t -e -f accepts every rendered variant', () => {
       nopreempt: false,
     }),
     'weak node': renderKeepalivedConf({ ...base, canBeMaster: false }),
+    'route to the gateway from the VIP': renderKeepalivedConf({ ...base, routeFromVip: ['10.0.0.254'] }),
     'force master, multicast': renderKeepalivedForceMasterConf(base),
     'force master, unicast + auth': renderKeepalivedForceMasterConf({ ...base, unicastPeers: cluster, authPassword: 's3cret12' }),
   };
