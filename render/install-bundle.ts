@@ -22,7 +22,7 @@ export interface InstallBundleParams {
   readonly files: readonly BundleFile[];
   /** Shell commands run after the files are in place, when any file changed (or with --force). @default [] */
   readonly afterChange?: readonly string[];
-  /** Shell commands run on every apply, after afterChange. @default [] */
+  /** Shell commands run on every apply, after afterChange; `$changed` is 1 when a file changed. @default [] */
   readonly always?: readonly string[];
 }
 
@@ -58,8 +58,6 @@ export function renderInstallBundle(params: InstallBundleParams): string {
     'umask 022',
     // CIAS_ROOT lets tests install into a scratch directory instead of /.
     'root="${CIAS_ROOT:-}"',
-    'force=0',
-    '[[ "${1:-}" == "--force" ]] && force=1',
     'changed=0',
     `bundle=${shellQuote(params.name)}`,
     'log() { logger -t cias -- "$bundle: $*" 2>/dev/null || true; printf \'%s\\n\' "cias $bundle: $*"; }',
@@ -87,6 +85,7 @@ export function renderInstallBundle(params: InstallBundleParams): string {
   }
   const afterChange = params.afterChange ?? [];
   if (afterChange.length > 0) {
+    lines.push('force=0', '[[ "${1:-}" == "--force" ]] && force=1');
     lines.push('if ((changed || force)); then');
     for (const command of afterChange) lines.push(`  ${command}`);
     lines.push('fi');

@@ -1,0 +1,80 @@
+import { ITerraformDependable } from 'cdktf';
+import { Construct } from 'constructs';
+import { ClusterModel, NodeModel } from '../model/cluster';
+import { InstallBundleParams } from '../render/install-bundle';
+import { HostPush, ProvisioningResourceType } from './host-push';
+import {
+  disksBundle,
+  filesBundle,
+  keepalivedBundle,
+  membershipBundle,
+  moosefsBundle,
+  packagesBundle,
+  VRRP_PASSWORD_FILE,
+} from './node-bundles';
+import { NodeLeave } from './node-leave';
+import { SshAccess } from './ssh-connection';
+
+export interface ProxmoxNodeProps {
+  readonly model: ClusterModel;
+  readonly node: NodeModel;
+  readonly resourceType: ProvisioningResourceType;
+  readonly ssh: SshAccess;
+  /** Terraform expression of the VRRP password variable; required when keepalived.auth is on. @default none */
+  readonly vrrpPasswordRef?: string;
+  /** Key file for the destroy-time leave. @default none: ssh-agent */
+  readonly sshKeyFile?: string;
+}
+
+/**
+ * One Proxmox node of the cluster: a chain of pushes (packages → files → disks → membership →
+ * keepalived → moosefs → cluster), each re-run only when its own content changes, plus the destroy-time
+ * leave (scenario 5). MasterNode and SlaveNode differ in how the node enters the PVE cluster.
+ */
+export abstract class ProxmoxNode extends Construct {
+  readonly nodeModel: NodeModel;
+  readonly keepalived: HostPush;
+  readonly moosefs: HostPush;
+  abstract readonly cluster: HostPush;
+  protected readonly props: ProxmoxNodeProps;
+
+  constructor(scope: Construct, id: string, props: ProxmoxNodeProps, moosefsAfter: readonly ITerraformDependable[]) {
+    super(scope, id);
+    this.props = props;
+    this.nodeModel = props.node;
+    const { model, node } = props;
+    const packages = this.push('packages', packagesBundle(node));
+    const files = this.push('files', filesBundle(model, node), [packages.resource]);
+    const disks = this.push('disks', disksBundle(node), [files.resource]);
+    const membership = this.push('membership', membershipBundle(model, node), [files.resource]);
+    const auth = model.keepalived.auth && props.vrrpPasswordRef;
+    this.keepalived = this.push('keepalived', keepalivedBundle(model, node), [membership.resource], {
+      secrets: auth ? { [VRRP_PASSWORD_FILE]: props.vrrpPasswordRef! } : undefined,
+      extraTriggers: auth ? { vrrp_password_sha256: `\${sha256(${props.vrrpPasswordRef!.slice(2, -1)})}` } : undefined,
+    });
+    this.moosefs = this.push('moosefs', moosefsBundle(model, node), [disks.resource, this.keepalived.resource, ...moosefsAfter]);
+    new NodeLeave(this, 'leave', {
+      node,
+      resourceType: props.resourceType,
+      sshKeyFile: props.sshKeyFile,
+      bastion: props.ssh.bastion,
+      dependsOn: [files.resource],
+    });
+  }
+
+  protected push(
+    id: string,
+    bundle: InstallBundleParams,
+    dependsOn: readonly ITerraformDependable[] = [],
+    extra: Pick<import('./host-push').HostPushProps, 'secrets' | 'extraTriggers'> = {},
+  ): HostPush {
+    return new HostPush(this, id, {
+      resourceType: this.props.resourceType,
+      host: this.props.node.ssh,
+      ssh: this.props.ssh,
+      bundle,
+      dependsOn,
+      ...extra,
+    });
+  }
+}
