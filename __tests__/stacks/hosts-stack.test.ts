@@ -78,7 +78,7 @@ describe('hosts stack', () => {
     const leave = resources.get('pve-master-rack-c-1-3/leave/scenario5')!;
     const remote = (leave.provisioner as Record<string, Record<string, unknown>>[])[0]['remote-exec'];
     expect(remote.when).toBe('destroy');
-    expect((remote.inline as string[]).join('\n')).toMatch(/holds the master role[\s\S]*cias-node-leave --yes/);
+    expect((remote.inline as string[]).join('\n')).toMatch(/holds the master role[\s\S]*cias-node-leave/);
     expect(leave.lifecycle).toEqual({ ignore_changes: ['triggers'] });
     expect((leave.connection as Record<string, string>).host).toBe('${self.triggers.host}');
   });
