@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab run for real: the daemons a DLLL-CIAS node runs
 # (keepalived, MooseFS, cron, sshd; rsyslog gives each lab node a /dev/log), the gateway daemons whose checkers validate rendered configs
-# (isc-dhcp-server, nginx, iptables, nftables, bind9-utils for named-checkzone) and the linters.
+# (isc-dhcp-server, nginx, iptables, nftables, bind9-utils for named-checkzone), the linters, and a headless
+# chromium (with a font) that renders the topology SVG of `cias diagram`.
 # Idempotent: skips what is installed.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ packages=(
   iproute2 iputils-ping procps psmisc util-linux xfsprogs e2fsprogs
   isc-dhcp-server nginx-light iptables nftables bind9-utils
   shellcheck
+  chromium fonts-dejavu-core
 )
 
 missing=()
