@@ -1,4 +1,4 @@
-import { ITerraformDependable, TerraformResource } from 'cdktf';
+import { ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { SshEndpoint } from '../model/cluster';
@@ -14,6 +14,8 @@ export interface HostPushProps {
   readonly ssh: SshAccess;
   /** Files and follow-up commands; see render/install-bundle.ts. */
   readonly bundle: InstallBundleParams;
+  /** Store the bundle once per stack (it is identical on many hosts). @default false */
+  readonly shared?: boolean;
   /** Pushes that must be applied first. @default [] */
   readonly dependsOn?: readonly ITerraformDependable[];
   /**
@@ -26,6 +28,17 @@ export interface HostPushProps {
    * sensitive variable. They land in /root/.cias (mode 0700), never in the bundle. @default {}
    */
   readonly secrets?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Bundles that are byte-identical on many hosts (the scripts) are stored once per stack as a Terraform
+ * local and referenced by every push: the configuration stays small however many nodes there are.
+ */
+function sharedBundleRef(scope: Construct, text: string, hash: string): string {
+  const stack = TerraformStack.of(scope);
+  const id = `cias_bundle_${hash.slice(0, 16)}`;
+  const local = (stack.node.tryFindChild(id) as TerraformLocal | undefined) ?? new TerraformLocal(stack, id, escapeTerraformTemplate(text));
+  return `\${local.${local.friendlyUniqueId}}`;
 }
 
 /** Where secrets land on a host; scripts read them from here. */
@@ -52,7 +65,11 @@ export class HostPush extends Construct {
         ? [{ type: 'remote-exec' as const, inline: [`install -d -m 0700 ${HOST_SECRET_DIR}`] }]
         : []),
       ...secrets.map(([destination, expression]) => ({ type: 'file' as const, content: expression, destination })),
-      { type: 'file' as const, content: escapeTerraformTemplate(this.bundleText), destination: staged },
+      {
+        type: 'file' as const,
+        content: props.shared ? sharedBundleRef(this, this.bundleText, this.bundleHash) : escapeTerraformTemplate(this.bundleText),
+        destination: staged,
+      },
       {
         type: 'remote-exec' as const,
         inline: [

@@ -89,13 +89,20 @@ export function packagesBundle(node: NodeModel): InstallBundleParams {
   };
 }
 
-/** cias.conf, scripts, cron: identical on every node except cias.conf. */
+/** The scripts: byte-identical on every node (everything node-specific is in cias.conf). */
+export function scriptsBundle(): InstallBundleParams {
+  return {
+    name: 'scripts',
+    files: nodeScripts.map((script) => ({ path: script.installPath, content: script.content, mode: script.mode })),
+  };
+}
+
+/** cias.conf, cron, hosts entry, removal policy. */
 export function filesBundle(model: ClusterModel, node: NodeModel): InstallBundleParams {
   return {
     name: `${node.name}/files`,
     files: [
       { path: '/etc/cias/cias.conf', content: renderCiasConf(runtimeParams(model, node)) },
-      ...nodeScripts.map((script) => ({ path: script.installPath, content: script.content, mode: script.mode })),
       {
         path: '/etc/cron.d/cias',
         content: renderCronD({

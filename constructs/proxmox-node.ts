@@ -2,7 +2,7 @@ import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { ClusterModel, NodeModel } from '../model/cluster';
 import { InstallBundleParams } from '../render/install-bundle';
-import { HostPush, ProvisioningResourceType } from './host-push';
+import { HostPush, HostPushProps, ProvisioningResourceType } from './host-push';
 import {
   disksBundle,
   filesBundle,
@@ -10,6 +10,7 @@ import {
   membershipBundle,
   moosefsBundle,
   packagesBundle,
+  scriptsBundle,
   VRRP_PASSWORD_FILE,
 } from './node-bundles';
 import { NodeLeave } from './node-leave';
@@ -44,7 +45,8 @@ export abstract class ProxmoxNode extends Construct {
     this.nodeModel = props.node;
     const { model, node } = props;
     const packages = this.push('packages', packagesBundle(node));
-    const files = this.push('files', filesBundle(model, node), [packages.resource]);
+    const scripts = this.push('scripts', scriptsBundle(), [packages.resource], { shared: true });
+    const files = this.push('files', filesBundle(model, node), [scripts.resource]);
     const disks = this.push('disks', disksBundle(node), [files.resource]);
     const membership = this.push('membership', membershipBundle(model, node), [files.resource]);
     const auth = model.keepalived.auth && props.vrrpPasswordRef;
@@ -66,7 +68,7 @@ export abstract class ProxmoxNode extends Construct {
     id: string,
     bundle: InstallBundleParams,
     dependsOn: readonly ITerraformDependable[] = [],
-    extra: Pick<import('./host-push').HostPushProps, 'secrets' | 'extraTriggers'> = {},
+    extra: Pick<HostPushProps, 'secrets' | 'extraTriggers' | 'shared'> = {},
   ): HostPush {
     return new HostPush(this, id, {
       resourceType: this.props.resourceType,

@@ -3,7 +3,7 @@ import { rmSync } from 'fs';
 import { join } from 'path';
 import { diffResources, edit, exampleText, modelOf, resourcesOf, StackJson, synthAll, terraform } from '../helpers/synth';
 
-const PUSHES = ['packages', 'files', 'disks', 'membership', 'keepalived', 'moosefs', 'cluster'];
+const PUSHES = ['packages', 'scripts', 'files', 'disks', 'membership', 'keepalived', 'moosefs', 'cluster'];
 const NODES = ['pve-master-rack-a-1-1', 'pve-master-rack-b-1-2', 'pve-master-rack-c-1-3'];
 
 function hostsOf(text: string): StackJson {
@@ -135,15 +135,34 @@ describe('hosts stack', () => {
     }
   });
 
-  it('the install bundles it pushes pass shellcheck', () => {
+  const uploadedBundles = () => {
+    const locals = (hosts.locals ?? {}) as Record<string, string>;
     const provisioners = [...resources.values()].flatMap((r) => (r.provisioner as Record<string, Record<string, string>>[] | undefined) ?? []);
-    const bundles = provisioners.map((p) => p.file).filter((f) => f && f.destination.startsWith('/tmp/cias-'));
+    return provisioners
+      .map((p) => p.file)
+      .filter((f) => f && f.destination.startsWith('/tmp/cias-'))
+      .map((f) => {
+        const local = /^\$\{local\.(\w+)\}$/.exec(f.content)?.[1];
+        return { ...f, local, text: (local ? locals[local] : f.content).replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') };
+      });
+  };
+
+  it('stores the node scripts once per stack and references them from every node', () => {
+    const bundles = uploadedBundles();
+    const shared = bundles.filter((b) => b.local);
+    expect(shared).toHaveLength(NODES.length);
+    expect(new Set(shared.map((b) => b.local)).size).toBe(1);
+    expect(Object.keys(hosts.locals as object)).toEqual([shared[0].local]);
+    expect(shared[0].text).toContain('install_file /usr/local/sbin/keepalived_to_master.sh 0755');
+  });
+
+  it('the install bundles it pushes pass shellcheck', () => {
+    const bundles = uploadedBundles();
     expect(bundles.length).toBe(NODES.length * PUSHES.length);
     for (const bundle of bundles.slice(0, PUSHES.length)) {
-      const text = bundle.content.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
       const result = (() => {
         try {
-          return execFileSync('shellcheck', ['-s', 'bash', '-'], { input: text, encoding: 'utf8' });
+          return execFileSync('shellcheck', ['-s', 'bash', '-'], { input: bundle.text, encoding: 'utf8' });
         } catch (error) {
           return (error as { stdout: string }).stdout;
         }

@@ -1,0 +1,86 @@
+/**
+ * `npm run bench`: synthesizes generated clusters of three sizes and prints wall time, peak RSS and
+ * the ratio to the JSON.stringify floor, plus `terraform validate` time for a terraform_data hosts
+ * stack. Figures, not pass/fail: targets are in the README.
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { generateClusterYaml, GeneratedClusterSpec, MAX_NODE_ADDRESSES } from './generate';
+
+const sizes: readonly (GeneratedClusterSpec & { label: string })[] = [
+  { label: '3 nodes / 10 VMs', nodes: 3, vms: 10 },
+  { label: '100 nodes / 10,000 VMs', nodes: 100, vms: 10000 },
+  { label: `full capacity: ${MAX_NODE_ADDRESSES} nodes / 124,245 VMs`, nodes: MAX_NODE_ADDRESSES, vms: 124245 },
+];
+const only = process.argv.slice(2);
+
+interface Figures {
+  totalSeconds: number;
+  loadSeconds: number;
+  synthSeconds: number;
+  floorSeconds: number;
+  maxRssMb: number;
+  stacks: number;
+  resources: number;
+  outputMb: number;
+}
+
+function runChild(file: string, outdir: string): Figures & { wallSeconds: number } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=4096', '-r', 'ts-node/register/transpile-only', join(__dirname, 'synth-child.ts'), file, outdir],
+    { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, CHECKPOINT_DISABLE: '1' } },
+  );
+  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`synth failed:\n${result.stderr}`);
+  return { ...JSON.parse(result.stdout.trim().split('\n').pop()!), wallSeconds };
+}
+
+function validateSeconds(dir: string): number | string {
+  const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: '/dev/null' };
+  try {
+    execFileSync('terraform', ['init', '-input=false', '-no-color', '-backend=false'], { cwd: dir, env, stdio: 'ignore' });
+    const start = process.hrtime.bigint();
+    execFileSync('terraform', ['validate', '-no-color'], { cwd: dir, env, stdio: 'ignore' });
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  } catch {
+    return 'n/a';
+  }
+}
+
+const rows: string[][] = [];
+for (const size of sizes) {
+  if (only.length > 0 && !only.some((o) => size.label.includes(o))) continue;
+  const dir = mkdtempSync(join(tmpdir(), 'cias-bench-'));
+  try {
+    const file = join(dir, 'cluster.yaml');
+    writeFileSync(file, generateClusterYaml({ ...size, resourceType: 'terraform_data' }));
+    const figures = runChild(file, join(dir, 'out'));
+    const validate = validateSeconds(join(dir, 'out', 'stacks', 'hosts'));
+    rows.push([
+      size.label,
+      figures.wallSeconds.toFixed(1),
+      figures.loadSeconds.toFixed(1),
+      figures.synthSeconds.toFixed(1),
+      figures.maxRssMb.toFixed(0),
+      (figures.totalSeconds / figures.floorSeconds).toFixed(1),
+      String(figures.stacks),
+      String(figures.resources),
+      figures.outputMb.toFixed(1),
+      typeof validate === 'number' ? validate.toFixed(2) : validate,
+    ]);
+    console.error(`done: ${size.label}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const header = ['cluster', 'wall s', 'load s', 'synth s', 'peak RSS MB', '× JSON floor', 'stacks', 'resources', 'JSON MB', 'validate hosts s'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const row of rows) console.log(line(row));
