@@ -129,10 +129,13 @@ export function filesBundle(model: ClusterModel, node: NodeModel): InstallBundle
   };
 }
 
-/** The list of cluster members: the one file every node gets again when a node joins or leaves. */
-export function membershipBundle(model: ClusterModel, node: NodeModel): InstallBundleParams {
+/**
+ * The list of cluster members: the one file every node gets again when a node joins or leaves.
+ * Identical on every node, so the stack stores it once (it grows with the cluster).
+ */
+export function membershipBundle(model: ClusterModel): InstallBundleParams {
   return {
-    name: `${node.name}/membership`,
+    name: 'membership',
     files: [
       {
         path: '/etc/cias/nodes.conf',

@@ -48,7 +48,7 @@ export abstract class ProxmoxNode extends Construct {
     const scripts = this.push('scripts', scriptsBundle(), [packages.resource], { shared: true });
     const files = this.push('files', filesBundle(model, node), [scripts.resource]);
     const disks = this.push('disks', disksBundle(node), [files.resource]);
-    const membership = this.push('membership', membershipBundle(model, node), [files.resource]);
+    const membership = this.push('membership', membershipBundle(model), [files.resource], { shared: true });
     const auth = model.keepalived.auth && props.vrrpPasswordRef;
     this.keepalived = this.push('keepalived', keepalivedBundle(model, node), [membership.resource], {
       secrets: auth ? { [VRRP_PASSWORD_FILE]: props.vrrpPasswordRef! } : undefined,

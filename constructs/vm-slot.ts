@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { VmQemuDisks } from '../.gen/providers/proxmox/vm-qemu';
 import { GATEWAY_VMID, LAN } from '../model/addressing';
 import { VmDisk, VmModel } from '../model/cluster';
+import { escapeTerraformTemplate } from '../render/install-bundle';
 import { ProxmoxVmQemu } from './proxmox-provider';
 
 /** Every guest NIC sits on this bridge; it must exist on every node, since guests move between nodes. */
@@ -140,7 +141,8 @@ export class VmSlot extends Construct {
       provider: props.provider,
       vmid: vm.vmid,
       name: vm.name,
-      description: vm.description,
+      // Free text from cluster.yaml: `${` in it must not become a Terraform interpolation.
+      description: vm.description === undefined ? undefined : escapeTerraformTemplate(vm.description),
       targetNode: vm.node,
       clone: vm.template,
       fullClone: vm.fullClone,

@@ -147,13 +147,19 @@ describe('hosts stack', () => {
       });
   };
 
-  it('stores the node scripts once per stack and references them from every node', () => {
+  it('stores the node scripts and the member list once per stack, referenced from every node', () => {
     const bundles = uploadedBundles();
     const shared = bundles.filter((b) => b.local);
-    expect(shared).toHaveLength(NODES.length);
-    expect(new Set(shared.map((b) => b.local)).size).toBe(1);
-    expect(Object.keys(hosts.locals as object)).toEqual([shared[0].local]);
-    expect(shared[0].text).toContain('install_file /usr/local/sbin/keepalived_to_master.sh 0755');
+    expect(shared).toHaveLength(2 * NODES.length);
+    const locals = [...new Set(shared.map((b) => b.local))];
+    expect(Object.keys(hosts.locals as object).sort()).toEqual(locals.sort());
+    const texts = locals.map((l) => shared.find((b) => b.local === l)!.text);
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('install_file /usr/local/sbin/keepalived_to_master.sh 0755'),
+        expect.stringMatching(/install_file \/etc\/cias\/nodes\.conf[\s\S]*10\.254\.1\.1 pve-master-rack-a-1-1[\s\S]*10\.254\.1\.3 /),
+      ]),
+    );
   });
 
   it('the install bundles it pushes pass shellcheck', () => {
