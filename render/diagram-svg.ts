@@ -30,7 +30,8 @@ export function escapeXml(text: string): string {
 
 /** How many characters of the given font size fit in `width` pixels. */
 export function charsThatFit(width: number, fontSize: number): number {
-  return Math.max(1, Math.floor(width / (fontSize * CHAR_WIDTH_EM)));
+  // The epsilon keeps a width computed by textWidth from losing its last character to rounding.
+  return Math.max(1, Math.floor(width / (fontSize * CHAR_WIDTH_EM) + 1e-6));
 }
 
 export function textWidth(text: string, fontSize: number): number {

@@ -308,8 +308,10 @@ function racksSection(frame: Frame): Section {
     parts.push(...rendered.map((r) => r.svg));
     y += Math.max(...rendered.map((r) => r.height)) + GAP;
   }
+  y -= GAP;
   const hidden = racks.slice(drawn.length);
   if (hidden.length > 0) {
+    y += 10;
     const nodes = hidden.reduce((sum, r) => sum + r.nodes.length, 0);
     const capable = hidden.reduce((sum, r) => sum + r.nodes.filter((n) => n.canBeMaster).length, 0);
     parts.push(
@@ -524,7 +526,9 @@ function legendSection({ model, left, inner }: Frame): Section {
   sample(COLOR.bootstrapNode, 'bootstrap node: creates the cluster, first master');
   sample(COLOR.node, 'master-capable node');
   sample(COLOR.weakNode, 'never master: no VRRP instance');
-  parts.push(svgText(x, 24, 'prio = keepalived priority: the highest live master-capable node wins', left + inner - x, { size: 11, fill: COLOR.muted }));
-  parts.push(svgText(left, 48, `from ${model.source} · cias diagram`, inner, { size: 10, fill: COLOR.muted }));
-  return { svg: parts.join(''), height: 52 };
+  parts.push(
+    svgText(left, 46, 'prio = keepalived priority: the highest live master-capable node wins', inner, { size: 11, fill: COLOR.muted }),
+    svgText(left, 64, `from ${model.source} · cias diagram`, inner, { size: 10, fill: COLOR.muted }),
+  );
+  return { svg: parts.join(''), height: 68 };
 }
