@@ -4,6 +4,7 @@
 import { existsSync } from 'fs';
 import { loadClusterFile } from '../model/load';
 import { addrCommand } from './addr';
+import { diagramCommand } from './diagram';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes';
 import { Output, validateCommand } from './validate';
 
@@ -14,6 +15,8 @@ Commands:
                            Check a cluster.yaml (default: $CIAS_CLUSTER or ./cluster.yaml); print OK and a summary.
                            With --against, also warn about dangerous changes since the old version.
   addr <vmid|ip> [--file f] Print a tenant VM's VMID, internal IP, VM-management index, external IP and ports as JSON.
+  diagram [file] [-o|--output path]
+                           Draw the topology as a standalone SVG (default: stdout).
   help                     This text.
 
 Exit codes: 0 ok, 1 bad input, 2 bad usage.`;
@@ -92,6 +95,8 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
         const file = parsed.options.get('file');
         return addrCommand(parsed.positionals[0], vmManagementIps(typeof file === 'string' ? file : undefined), io);
       }
+      case 'diagram':
+        return diagramCommand(rest, io);
       default:
         throw new UsageError(`unknown command ${command}`);
     }

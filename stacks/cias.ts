@@ -1,10 +1,16 @@
 import { App, TerraformStack } from 'cdktf';
 import { ClusterModel } from '../model/cluster';
 import { configureBackend } from './backend';
+import { GatewayStack } from './gateway-stack';
+import { addGuestStacks } from './guests';
 import { HostsStack } from './hosts-stack';
+import { VmShardStack } from './vm-shard-stack';
 
 export interface CiasStacks {
   readonly hosts: HostsStack;
+  readonly gateway: GatewayStack;
+  /** One per VM-management IP index, in index order. */
+  readonly shards: readonly VmShardStack[];
 }
 
 export interface BuildOptions {
@@ -12,13 +18,17 @@ export interface BuildOptions {
   readonly projectDir?: string;
 }
 
-/** Every stack of one cluster, each with its own state in the configured backend. */
+/**
+ * Every stack of one cluster, each with its own state in the configured backend. Guests come after
+ * the hosts (the PVE cluster and its storages must exist); shards do not depend on each other.
+ */
 export function buildCias(app: App, model: ClusterModel, options: BuildOptions = {}): CiasStacks {
   const hosts = new HostsStack(app, model);
+  const { gateway, shards } = addGuestStacks(app, model, { after: [hosts] });
   for (const child of app.node.children) {
     if (TerraformStack.isStack(child)) {
       configureBackend(child, child.node.id, model.state, options.projectDir ?? process.cwd());
     }
   }
-  return { hosts };
+  return { hosts, gateway, shards };
 }
