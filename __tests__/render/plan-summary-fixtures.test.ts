@@ -14,7 +14,6 @@ import { alertItems, cells, FIXTURES, fixture, row, tableRows } from './plan-sum
 
 const A = 'pve-master-rack-a-1-1';
 const B = 'pve-master-rack-b-1-2';
-const C = 'pve-master-rack-c-1-3';
 
 const cluster: PlanClusterContext = {
   domain: 'example.com',
