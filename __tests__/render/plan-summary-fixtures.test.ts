@@ -99,8 +99,8 @@ describe('renderPlanSummary on proxmox plans', () => {
       ['`vms-e0`', '1', '1', '1', '1', '1', '0'],
       ['`vms-e10`', '2', '0', '1', '1', '0', '1'],
     ]);
-    expect(md).toContain('| `gateway` | `null_resource.cias-router_firewall_push_0C1F2A3B` | replace |');
-    expect(md).not.toContain('dhcp_push');
+    expect(md).toContain('| `gateway` | `null_resource.cias-router_rules_push_0C1F2A3B` | replace |');
+    expect(md).not.toContain('storage_push');
   });
 });
 
