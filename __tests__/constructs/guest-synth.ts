@@ -14,13 +14,19 @@ export interface GuestSynth {
   readonly dependencies: Map<string, string[]>;
 }
 
-/** Synthesizes with cdktf's own validation on; the output directory is removed afterwards. */
-export function synthGuests(model: ClusterModel, options: GuestStacksOptions = {}, extend?: (app: App) => void): GuestSynth {
+/**
+ * Synthesizes with cdktf's own validation on; the output directory is removed afterwards. `prepare`
+ * may add stacks first and return options that refer to them.
+ */
+export function synthGuests(
+  model: ClusterModel,
+  options: GuestStacksOptions = {},
+  prepare?: (app: App) => GuestStacksOptions,
+): GuestSynth {
   const outdir = mkdtempSync(join(tmpdir(), 'cias-guests-'));
   try {
     const app = new App({ outdir });
-    extend?.(app);
-    const guests = addGuestStacks(app, model, options);
+    const guests = addGuestStacks(app, model, { ...options, ...prepare?.(app) });
     app.synth();
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
       stacks: Record<string, { synthesizedStackPath: string; dependencies: string[] }>;
