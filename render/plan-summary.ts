@@ -220,10 +220,16 @@ function nodeTable(nodes: readonly NodeChange[], rows: number): string {
   const body = nodes.slice(0, rows).map((node) => {
     const name = `${code(node.name)}${node.isBootstrap ? ' (bootstrap)' : ''}`;
     const change = node.leaves ? '➖ **leaves** (scenario 5)' : NODE_CHANGE_TEXT[node.change];
-    const what = PART_VERBS.map(([kind, verb]) => [verb, node.parts.filter((p) => p.kind === kind).map((p) => p.part)] as const)
-      .filter(([, parts]) => parts.length > 0)
-      .map(([verb, parts]) => `${verb} ${list(parts)}`)
-      .join('; ');
+    const count = `all ${node.parts.length} resource${node.parts.length === 1 ? '' : 's'}`;
+    const what =
+      node.change === 'added'
+        ? `creates ${count}`
+        : node.change === 'removed'
+          ? `destroys ${count}`
+          : PART_VERBS.map(([kind, verb]) => [verb, node.parts.filter((p) => p.kind === kind).map((p) => p.part)] as const)
+              .filter(([, parts]) => parts.length > 0)
+              .map(([verb, parts]) => `${verb} ${list(parts)}`)
+              .join('; ');
     return row([name, change, what]);
   });
   return ['### Nodes', '', row(['node', 'change', 'what']), row(['---', '---', '---']), ...body, ...more(nodes.length, rows, 3)].join('\n');

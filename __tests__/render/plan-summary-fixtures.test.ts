@@ -125,7 +125,7 @@ describe('retired addresses', () => {
       '**node `pve-master-rack-d-1-4` reuses a retired address**: `10.254.1.4` (`pve.master-rack.d.1-4.example.com`, retired 2026-03-01). ' +
         'Proxmox breaks when a hostname or address comes back; give it the next free address.',
     ]);
-    expect(row(md, 'Nodes', '`pve-master-rack-d-1-4`')).toEqual(['`pve-master-rack-d-1-4`', '➕ added', 'creates `packages`, `keepalived`, `leave`']);
+    expect(row(md, 'Nodes', '`pve-master-rack-d-1-4`')).toEqual(['`pve-master-rack-d-1-4`', '➕ added', 'creates all 3 resources']);
   });
 
   it('recognises a retired hostname even when its IP was not the one reused', () => {
