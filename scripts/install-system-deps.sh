@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab run for real: the daemons a DLLL-CIAS node runs
-# (keepalived, MooseFS, cron, sshd; rsyslog gives each lab node a /dev/log, attr marks its overlay dirs opaque), the gateway daemons whose checkers validate rendered configs
+# (keepalived, MooseFS, cron, sshd; rsyslog gives each lab node a /dev/log, attr marks its overlay dirs opaque, jq writes the shim call log), the gateway daemons whose checkers validate rendered configs
 # (isc-dhcp-server, nginx, iptables, nftables, bind9-utils for named-checkzone), the linters, and a headless
 # chromium (with a font) that renders the topology SVG of `cias diagram`.
 # Idempotent: skips what is installed.
@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   keepalived
   moosefs-master moosefs-chunkserver moosefs-metalogger moosefs-client moosefs-cgiserv moosefs-cli
-  openssh-server openssh-client fuse3 cron rsync rsyslog attr
+  openssh-server openssh-client fuse3 cron rsync rsyslog attr jq
   iproute2 iputils-ping procps psmisc util-linux xfsprogs e2fsprogs
   isc-dhcp-server nginx-light iptables nftables bind9-utils
   shellcheck
