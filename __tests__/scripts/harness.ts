@@ -84,8 +84,12 @@ export class ScriptWorld {
     return join(this.dir, 'nodes', name);
   }
 
-  mfsMount(name: string): string {
-    return join(this.nodeDir(name), 'mnt', 'mfs');
+  /**
+   * The MooseFS mount point: one path for every node, as on real nodes (the storages in the
+   * cluster config name it); each sandbox binds the shared content there in its own mount namespace.
+   */
+  mfsMount(_name?: string): string {
+    return join(this.dir, 'mnt', 'mfs');
   }
 
   localGatewayDump(name: string): string {
@@ -96,7 +100,8 @@ export class ScriptWorld {
   addNode(node: TestNode, overrides: Partial<NodeRuntimeParams> = {}, machine: { maxmemMb?: number; basememMb?: number } = {}): void {
     this.nodes.set(node.name, node);
     const dir = this.nodeDir(node.name);
-    mkdirSync(this.mfsMount(node.name), { recursive: true });
+    mkdirSync(dir, { recursive: true });
+    mkdirSync(this.mfsMount(), { recursive: true });
     const conf = renderCiasConf({
       domain: 'example.com',
       nodeName: node.name,
@@ -224,7 +229,8 @@ export class ScriptWorld {
     for (const node of readdirSync(nodesDir)) {
       if (existsSync(join(nodesDir, node, 'qemu-server', `${vmid}.conf`))) {
         const statusFile = join(this.shimState, 'vm-status', String(vmid));
-        return { node, status: existsSync(statusFile) ? readFileSync(statusFile, 'utf8').trim() : 'stopped' };
+        const running = existsSync(statusFile) && readFileSync(statusFile, 'utf8').trim() === `running ${node}`;
+        return { node, status: running ? 'running' : 'stopped' };
       }
     }
     return undefined;

@@ -10,7 +10,7 @@
 #   view/<node>               symlink: what /etc/pve shows on <node> (local/<node> or cluster)
 #   hosts/<node>/{ip,maxmem,basemem,maxcpu,online,fingerprint,root_password}   machine facts
 #   members                   "<nodeid> <name> <ip>" per cluster member; cluster-name; expected
-#   vm-status/<vmid>          running or stopped (real Proxmox keeps this in the QEMU process)
+#   vm-status/<vmid>          "running <node>" or "stopped" (real Proxmox: the QEMU process on a node)
 # The node a shim runs on is $CIAS_SHIM_NODE (default: the short host name).
 set -euo pipefail
 
@@ -162,13 +162,16 @@ shim_conf_value() {
   awk -v key="$2" '/^\[/ { exit } index($0, key ": ") == 1 { print substr($0, length(key) + 3); exit }' "$1"
 }
 
+# shim_vm_status <vmid> <node>: running only while the VM's process runs on that node; a VM whose
+# node died, or whose config moved elsewhere, is not running there.
 shim_vm_status() {
-  cat "$SHIM_STATE/vm-status/$1" 2>/dev/null || echo stopped
+  [[ $(cat "$SHIM_STATE/vm-status/$1" 2>/dev/null) == "running $2" ]] && echo running || echo stopped
 }
 
+# shim_set_vm_status <vmid> running <node> | shim_set_vm_status <vmid> stopped
 shim_set_vm_status() {
   mkdir -p "$SHIM_STATE/vm-status"
-  printf '%s\n' "$2" >"$SHIM_STATE/vm-status/$1"
+  printf '%s\n' "$2${3:+ $3}" >"$SHIM_STATE/vm-status/$1"
 }
 
 # Bytes of RAM in use on a node: its base load plus every running VM it owns.
@@ -179,7 +182,7 @@ shim_node_mem() {
     [[ -f $conf ]] || continue
     vmid=${conf##*/}
     vmid=${vmid%.conf}
-    [[ $(shim_vm_status "$vmid") == running ]] || continue
+    [[ $(shim_vm_status "$vmid" "$node") == running ]] || continue
     memory=$(shim_conf_value "$conf" memory)
     total=$((total + ${memory:-512} * SHIM_MIB))
   done
@@ -206,8 +209,8 @@ shim_require_local_vm() {
 shim_vm_start() {
   local node=$1 vmid=$2
   shim_require_local_vm "$node" "$vmid"
-  [[ $(shim_vm_status "$vmid") != running ]] || shim_die "VM $vmid already running"
-  shim_set_vm_status "$vmid" running
+  [[ $(shim_vm_status "$vmid" "$node") != running ]] || shim_die "VM $vmid already running"
+  shim_set_vm_status "$vmid" running "$node"
 }
 
 shim_vm_stop() {
@@ -222,11 +225,14 @@ shim_vm_migrate() {
   [[ $target != "$source" ]] || shim_die "target is local node."
   shim_is_member "$target" || shim_die "no such cluster node '$target'"
   shim_online "$target" || shim_die "target node '$target' is not online"
-  if [[ $(shim_vm_status "$vmid") == running && $online != 1 ]]; then
+  local running=0
+  [[ $(shim_vm_status "$vmid" "$source") == running ]] && running=1
+  if ((running)) && [[ $online != 1 ]]; then
     shim_die "can't migrate running VM without --online"
   fi
   mkdir -p "$(dirname "$(shim_conf "$target" "$vmid")")"
   mv "$(shim_conf "$source" "$vmid")" "$(shim_conf "$target" "$vmid")"
+  ((running)) && shim_set_vm_status "$vmid" running "$target"
   printf 'migration finished successfully (VM %s: %s -> %s)\n' "$vmid" "$source" "$target"
 }
 
@@ -265,7 +271,7 @@ shim_restore() {
   if owner=$(shim_vm_owner "$vmid" "$node"); then
     [[ $owner == "$node" ]] || shim_die "unable to restore VM $vmid - VM $vmid already exists on node '$owner'"
     [[ $force == 1 ]] || shim_die "unable to restore VM $vmid - unable to create VM $vmid: config file already exists"
-    [[ $(shim_vm_status "$vmid") != running ]] || shim_die "unable to restore VM $vmid - vm is running"
+    [[ $(shim_vm_status "$vmid" "$node") != running ]] || shim_die "unable to restore VM $vmid - vm is running"
   fi
   conf=$(shim_conf "$node" "$vmid")
   mkdir -p "$(dirname "$conf")"
@@ -288,7 +294,7 @@ shim_restore() {
   shim_set_vm_status "$vmid" stopped
   printf 'restore vma archive: %s\nrestore of VM %s on %s finished\n' "$path" "$vmid" "$node"
   if [[ $start == 1 ]]; then
-    shim_set_vm_status "$vmid" running
+    shim_set_vm_status "$vmid" running "$node"
   fi
 }
 

@@ -88,7 +88,7 @@ prepare_disk() {
     log_error "$device is not a block device; skipped"
     return "$CIAS_EXIT_REFUSED"
   fi
-  if [[ $(findmnt -rn -S "$device" -o TARGET 2>/dev/null | head -n 1) == "$mount_point" ]]; then
+  if grep -qxF "$mount_point" <<<"$(findmnt -rn -S "$device" -o TARGET 2>/dev/null || true)"; then
     log_info "$device is mounted at $mount_point already"
     return 0
   fi

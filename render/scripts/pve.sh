@@ -23,7 +23,7 @@ pve_node_state() {
 pve_vm_location() {
   local vmid=$1 json=${2:-}
   [[ -n $json ]] || json=$(pve_resources vm)
-  jq -r --argjson id "$vmid" '.[] | select(.type == "qemu" and .vmid == $id) | "\(.node) \(.status // "unknown")"' <<<"$json" | head -n 1
+  jq -r --argjson id "$vmid" 'first(.[] | select(.type == "qemu" and .vmid == $id) | "\(.node) \(.status // "unknown")") // empty' <<<"$json"
 }
 
 # least_loaded_node <excluded-node...>: the online node with the most free RAM (maxmem - mem),
@@ -54,7 +54,10 @@ current_master_node() {
 
 # True when pvecm reports the cluster as quorate (pmxcfs is read-only otherwise).
 pve_is_quorate() {
-  pvecm status 2>/dev/null | grep -Eq '^Quorate:[[:space:]]+Yes'
+  local status
+  # Captured first: `grep -q` closing the pipe early would fail the pipeline under pipefail.
+  status=$(pvecm status 2>/dev/null) || return 1
+  grep -Eq '^Quorate:[[:space:]]+Yes' <<<"$status"
 }
 
 pve_vm_conf() {
@@ -109,7 +112,7 @@ newest_dump() {
   local vmid=$1 dir="$CIAS_MFS_MOUNT/dump"
   [[ -d $dir ]] || return 0
   find "$dir" -maxdepth 1 -type f -name "vzdump-qemu-$vmid-*" -printf '%f\n' |
-    grep -E "^vzdump-qemu-$vmid-[0-9]{4}_[0-9]{2}_[0-9]{2}-[0-9]{2}_[0-9]{2}_[0-9]{2}\.vma(\.(gz|lzo|zst))?$" |
+    { grep -E "^vzdump-qemu-$vmid-[0-9]{4}_[0-9]{2}_[0-9]{2}-[0-9]{2}_[0-9]{2}_[0-9]{2}\.vma(\.(gz|lzo|zst))?$" || true; } |
     sort | tail -n 1 | sed "s|^|$dir/|"
 }
 

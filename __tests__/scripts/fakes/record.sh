@@ -5,4 +5,9 @@ record_call() {
     --args -- "$@" >>"${FAKE_LOG:?FAKE_LOG is not set}"
 }
 FAKE_STATE=${FAKE_STATE:?FAKE_STATE is not set}
-mkdir -p "$FAKE_STATE"
+mkdir -p "$FAKE_STATE/units"
+# Units listed in $FAKE_ACTIVE_UNITS are active from the first call of any double on.
+if [[ ! -e $FAKE_STATE/units.initialised ]]; then
+  for unit in ${FAKE_ACTIVE_UNITS:-}; do touch "$FAKE_STATE/units/$unit"; done
+  touch "$FAKE_STATE/units.initialised"
+fi
