@@ -25,12 +25,17 @@ export interface NodeFilesInput {
 }
 
 /** Variables every process of a node sees: daemons, SSH sessions (SetEnv), cron jobs (pam_env). */
-export function shimEnvironment(nodeName: string): Record<string, string> {
-  return { CIAS_SHIM_LOG: NODE_SHIM_LOG, CIAS_SHIM_STATE: NODE_SHIM_STATE, CIAS_LAB_NODE: nodeName };
+export function shimEnvironment(node: { readonly name: string; readonly ip: string }): Record<string, string> {
+  return {
+    CIAS_SHIM_LOG: NODE_SHIM_LOG,
+    CIAS_SHIM_STATE: NODE_SHIM_STATE,
+    CIAS_SHIM_NODE: node.name,
+    CIAS_SHIM_NODE_IP: node.ip,
+  };
 }
 
 export function sshdConfig(node: LabNodePlan): string {
-  const setEnv = Object.entries(shimEnvironment(node.name))
+  const setEnv = Object.entries(shimEnvironment(node))
     .map(([key, value]) => `${key}=${value}`)
     .join(' ');
   return [
@@ -79,7 +84,7 @@ export const RSYSLOG_CONF = [
 
 export function nodeFiles(input: NodeFilesInput): NodeFile[] {
   const { node } = input;
-  const environment = Object.entries(shimEnvironment(node.name))
+  const environment = Object.entries(shimEnvironment(node))
     .map(([key, value]) => `${key}=${value}\n`)
     .join('');
   return [

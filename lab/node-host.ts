@@ -148,7 +148,7 @@ export async function bootNode(paths: LabPaths, node: LabNodePlan, timeoutMs = 3
     PATH: NODE_PATH,
     LANG: 'C.UTF-8',
     HOME: '/root',
-    ...shimEnvironment(node.name),
+    ...shimEnvironment(node),
     CIAS_LAB_NODE_NAME: node.name,
     CIAS_LAB_UPPER: dirs.upper,
     CIAS_LAB_WORK: dirs.work,
@@ -171,7 +171,7 @@ export async function bootNode(paths: LabPaths, node: LabNodePlan, timeoutMs = 3
   const holderRecord = processRecord(holderPid);
   updateState(paths, (state) => ({
     ...state,
-    nodes: { ...state.nodes, [node.name]: { name: node.name, namespace: node.namespace, holder: holderRecord } },
+    nodes: { ...state.nodes, [node.name]: { name: node.name, ip: node.ip, namespace: node.namespace, holder: holderRecord } },
   }));
 
   const { value: initPid } = await waitFor(
@@ -184,7 +184,7 @@ export async function bootNode(paths: LabPaths, node: LabNodePlan, timeoutMs = 3
     20,
   );
   const init = processRecord(initPid);
-  const record: NodeRecord = { name: node.name, namespace: node.namespace, holder: holderRecord, init };
+  const record: NodeRecord = { name: node.name, ip: node.ip, namespace: node.namespace, holder: holderRecord, init };
   updateState(paths, (state) => ({ ...state, nodes: { ...state.nodes, [node.name]: record } }));
 
   await waitFor(
@@ -217,7 +217,7 @@ export function nodeExec(record: NodeRecord, argv: readonly string[], options: R
     [
       '-t', String(init.pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--',
       'env', '-i', ...environment.map(([key, value]) => `${key}=${value}`),
-      ...Object.entries(shimEnvironment(record.name)).map(([key, value]) => `${key}=${value}`),
+      ...Object.entries(shimEnvironment(record)).map(([key, value]) => `${key}=${value}`),
       ...argv,
     ],
     options,

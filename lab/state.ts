@@ -17,6 +17,8 @@ export interface ProcessRecord {
 
 export interface NodeRecord {
   readonly name: string;
+  /** Internal address. */
+  readonly ip: string;
   readonly namespace: string;
   /** `unshare`, parent of the node's init; it exits when the init does. */
   readonly holder?: ProcessRecord;
