@@ -5,6 +5,7 @@ import { existsSync } from 'fs';
 import { loadClusterFile } from '../model/load';
 import { addrCommand } from './addr';
 import { diagramCommand } from './diagram';
+import { planSummaryCommand } from './plan-summary';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes';
 import { Output, validateCommand } from './validate';
 
@@ -17,6 +18,8 @@ Commands:
   addr <vmid|ip> [--file f] Print a tenant VM's VMID, internal IP, VM-management index, external IP and ports as JSON.
   diagram [file] [-o|--output path]
                            Draw the topology as a standalone SVG (default: stdout).
+  plan-summary [--cluster f] <stack>=<plan.json>...|<dir>
+                           Markdown summary of terraform show -json plans, for a PR comment.
   help                     This text.
 
 Exit codes: 0 ok, 1 bad input, 2 bad usage.`;
@@ -97,6 +100,8 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
       }
       case 'diagram':
         return diagramCommand(rest, io);
+      case 'plan-summary':
+        return planSummaryCommand(rest, io);
       default:
         throw new UsageError(`unknown command ${command}`);
     }

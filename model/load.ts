@@ -31,7 +31,8 @@ export function loadClusterText(text: string, file = 'cluster.yaml'): LoadedClus
   const problems = new ProblemList();
   let raw: unknown;
   try {
-    raw = yaml.load(text, { filename: file });
+    // CORE_SCHEMA: no implicit timestamps, so `retired_on: 2026-11-25` stays the string it looks like.
+    raw = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
   } catch (error) {
     if (error instanceof yaml.YAMLException) {
       const mark = error.mark;

@@ -28,6 +28,7 @@ export class YamlPositions {
     const stack: Frame[] = [root];
     try {
       yaml.load(source, {
+        schema: yaml.CORE_SCHEMA,
         listener: (event, state) => {
           if (event === 'open') {
             stack.push({ start: state.position, children: [] });

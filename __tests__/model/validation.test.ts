@@ -159,6 +159,11 @@ describe('broken files: every problem, with file:line:col, path, value and rule'
     expect(warnings).toEqual([expect.stringMatching(/^cluster\.yaml:\d+:7 warning: wan\.vm_mgmt_ips\[2\]: 192\.168\.56\.115 serves no VM yet \(index 11\)/)]);
   });
 
+  it('keeps dates as written (retired_on: 2026-11-25 is a string)', () => {
+    const text = edit(example, 'retired: []', 'retired:\n  - { ip: 10.254.1.9, hostname: pve.old.a.1-9.example.com, retired_on: 2026-11-25 }');
+    expect(loadClusterText(text).model.retired).toEqual([{ ip: '10.254.1.9', hostname: 'pve.old.a.1-9.example.com', retiredOn: '2026-11-25' }]);
+  });
+
   it('treats priority 0 as never master, like the seed', () => {
     const text = edit(example, 'priority: 80', 'priority: 0');
     const { model } = loadClusterText(text);
