@@ -10,6 +10,7 @@
 #   CIAS_VAR_DIR     /var/lib/cias           local state (markers, liveness stamps)
 #   CIAS_LOCK_DIR    /run/lock/cias          flock files
 #   CIAS_PVE_DIR     /etc/pve                the Proxmox cluster filesystem
+#   CIAS_SENDMAIL    sendmail on PATH        the mailer notices go through
 #
 # Exit codes shared by every script:
 #   0 done (or nothing to do)      1 failed                 2 usage error
@@ -155,7 +156,8 @@ notify() {
     log_info "notice not mailed: CIAS_NOTIFY_EMAIL is empty"
     return 0
   fi
-  if ! sendmail=$(command -v sendmail); then
+  sendmail=${CIAS_SENDMAIL:-$(command -v sendmail || true)}
+  if [[ -z $sendmail || ! -x $sendmail ]]; then
     log_warn "notice not mailed to $CIAS_NOTIFY_EMAIL: no sendmail binary on this node"
     return 0
   fi
