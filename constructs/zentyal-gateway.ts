@@ -133,7 +133,13 @@ export class ZentyalGateway extends Construct {
         always: [`${GATEWAY_PATHS.libDir}/create_user.sh ${shellQuote(adminUser)} --password-file ${GATEWAY_ADMIN_PASSWORD_FILE}`],
       },
       secrets: { [GATEWAY_ADMIN_PASSWORD_FILE]: props.adminPasswordRef },
-      extraTriggers: { admin_password_sha256: `\${sha256(${passwordExpression})}` },
+      extraTriggers: {
+        admin_password_sha256: `\${sha256(${passwordExpression})}`,
+        // A gateway guest re-created for any other reason (deleted by hand, then applied) gets its rules
+        // again. Should the provider's ID follow the guest to a new node after failover, the push re-runs
+        // once, which is harmless: it is idempotent.
+        gateway_vm_id: this.vm.getStringAttribute('id'),
+      },
       dependsOn: [this.vm],
     });
   }

@@ -40,6 +40,8 @@ describe('ZentyalGateway in the example cluster', () => {
   it('pushes its rules over SSH to 10.0.0.254 through the master VIP, after the guest exists', () => {
     expect(push.connection).toMatchObject({ host: '10.0.0.254', port: 22, user: 'root', bastion_host: '10.254.0.254', bastion_port: 22, bastion_user: 'root' });
     expect(push.depends_on).toEqual(['proxmox_vm_qemu.vm-100']);
+    // A new gateway guest (same VMID, new resource) gets its rules again.
+    expect(push.triggers.gateway_vm_id).toBe('${proxmox_vm_qemu.vm-100.id}');
   });
 
   it('uploads exactly the rendered gateway bundle, which refreshes Zentyal on change and creates the admin', () => {
@@ -47,7 +49,13 @@ describe('ZentyalGateway in the example cluster', () => {
       expect(bundle).toContain(`install_file ${file.path} ${file.mode} <<'`);
       expect(bundle).toContain(file.content);
     }
+    // Every VM's DHCP reservation (MAC → IP) and its port block on its VM-management IP (SPEC §3).
+    expect(bundle).toContain(`host vm101 { hardware ethernet 02:c1:a5:00:00:65; fixed-address 10.0.1.1;`);
+    expect(bundle).toContain(`host vm102 { hardware ethernet 02:c1:a5:00:00:66; fixed-address 10.0.1.2;`);
     expect(bundle).toContain(`host vm10501 { hardware ethernet 02:c1:a5:00:29:05; fixed-address 10.10.5.1;`);
+    expect(bundle).toContain('-d 192.168.56.104/32 -p tcp -m tcp --dport 10101:10199 -j DNAT --to-destination 10.0.1.1:1-99/10101');
+    expect(bundle).toContain('-d 192.168.56.104/32 -p udp -m udp --dport 10201:10299 -j DNAT --to-destination 10.0.1.2:1-99/10201');
+    expect(bundle).toContain('-d 192.168.56.114/32 -p tcp -m tcp --dport 50187 -j DNAT --to-destination 10.10.5.1:587');
     expect(bundle).toMatch(/if \(\(changed \|\| force\)\); then\n {2}\/usr\/local\/sbin\/cias-gateway-refresh all\nfi/);
     expect(bundle).toContain(`${GATEWAY_PATHS.libDir}/create_user.sh 'cias-admin' --password-file ${GATEWAY_ADMIN_PASSWORD_FILE}`);
   });
