@@ -116,6 +116,11 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
       return [error(`is above the maximum ${issue.maximum}`)];
     case 'invalid_value':
       return [error(`is not one of ${issue.values.map(String).join(', ')}`)];
+    case 'invalid_union': {
+      // A discriminated union (state.backend) reports the allowed tags in its note.
+      const allowed = /Expected (.*)$/.exec(issue.message)?.[1]?.replace(/'/g, '').split(' | ');
+      return [error(allowed ? `is not one of ${allowed.join(', ')}` : issue.message)];
+    }
     default:
       return [error(issue.message)];
   }
