@@ -12,6 +12,6 @@ export class MasterNode extends ProxmoxNode {
 
   constructor(scope: Construct, id: string, props: ProxmoxNodeProps) {
     super(scope, id, props, []);
-    this.cluster = this.push('cluster', bootstrapClusterBundle(props.node), [this.moosefs.resource]);
+    this.cluster = this.push('cluster', bootstrapClusterBundle(props.model, props.node), [this.moosefs.resource]);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { LAN } from '../model/addressing';
 import { ipv4ToInt } from '../model/ipv4';
-import { ClusterModel, NodeModel } from '../model/cluster';
+import { ClusterModel, NodeModel, WeeklyTime } from '../model/cluster';
 import { InstallBundleParams } from '../render/install-bundle';
 import { renderHostsBlock } from '../render/hosts';
 import { KeepalivedParams, renderKeepalivedConf, renderKeepalivedForceMasterConf } from '../render/keepalived';
@@ -256,11 +256,18 @@ export function moosefsBundle(model: ClusterModel, node: NodeModel): InstallBund
   };
 }
 
-export function bootstrapClusterBundle(node: NodeModel): InstallBundleParams {
+/** Proxmox calendar event (`mon 02:00`) of a weekly schedule. */
+export function calendarEvent(schedule: WeeklyTime): string {
+  return `${schedule.day} ${schedule.time}`;
+}
+
+export function bootstrapClusterBundle(model: ClusterModel, node: NodeModel): InstallBundleParams {
+  const gateway = calendarEvent(model.schedules.gatewayBackup);
+  const vms = calendarEvent(model.schedules.vmBackup);
   return {
     name: `${node.name}/cluster`,
     files: [],
-    always: ['/usr/local/sbin/cias-bootstrap-cluster'],
+    always: [`/usr/local/sbin/cias-bootstrap-cluster --gateway-backup-schedule '${gateway}' --vm-backup-schedule '${vms}'`],
   };
 }
 

@@ -29,6 +29,18 @@ describe('hosts stack', () => {
   const example = exampleText();
   const hosts = hostsOf(example);
   const resources = byPath(hosts);
+  const uploadedBundles = () => {
+    const locals = (hosts.locals ?? {}) as Record<string, string>;
+    const provisioners = [...resources.values()].flatMap((r) => (r.provisioner as Record<string, Record<string, string>>[] | undefined) ?? []);
+    return provisioners
+      .map((p) => p.file)
+      .filter((f) => f && f.destination.startsWith('/tmp/cias-'))
+      .map((f) => {
+        const local = /^\$\{local\.(\w+)\}$/.exec(f.content)?.[1];
+        return { ...f, local, text: (local ? locals[local] : f.content).replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') };
+      });
+  };
+
 
   it('has every push of every node, and one destroy-time leave per node, named after the node', () => {
     const expected = NODES.flatMap((node) => [...PUSHES.map((p) => `${node}/${p}/push`), `${node}/leave/scenario5`]).sort();
@@ -51,6 +63,14 @@ describe('hosts stack', () => {
       expect(dependsOn(`${node}/moosefs/push`)).toContain(masterMoosefs);
       expect(dependsOn(`${node}/cluster/push`)).toContain(masterCluster);
     }
+  });
+
+  it('creates the cluster on the bootstrap node with the backup schedules of cluster.yaml', () => {
+    const bundles = uploadedBundles();
+    const cluster = bundles.find((b) => b.text.includes('# cias install bundle: pve-master-rack-a-1-1/cluster'))!;
+    expect(cluster.text).toContain("/usr/local/sbin/cias-bootstrap-cluster --gateway-backup-schedule 'mon 02:00' --vm-backup-schedule 'sun 02:00'");
+    const join = bundles.find((b) => b.text.includes('# cias install bundle: pve-master-rack-b-1-2/cluster'))!;
+    expect(join.text).toContain('CIAS_ROOT_PASSWORD_FILE=/root/.cias/pve-root-password /usr/local/sbin/cias-join-cluster');
   });
 
   it('connects over SSH with the key variable or ssh-agent, never a key value', () => {
@@ -134,18 +154,6 @@ describe('hosts stack', () => {
       rmSync(outdir, { recursive: true, force: true });
     }
   });
-
-  const uploadedBundles = () => {
-    const locals = (hosts.locals ?? {}) as Record<string, string>;
-    const provisioners = [...resources.values()].flatMap((r) => (r.provisioner as Record<string, Record<string, string>>[] | undefined) ?? []);
-    return provisioners
-      .map((p) => p.file)
-      .filter((f) => f && f.destination.startsWith('/tmp/cias-'))
-      .map((f) => {
-        const local = /^\$\{local\.(\w+)\}$/.exec(f.content)?.[1];
-        return { ...f, local, text: (local ? locals[local] : f.content).replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') };
-      });
-  };
 
   it('stores the node scripts and the member list once per stack, referenced from every node', () => {
     const bundles = uploadedBundles();
