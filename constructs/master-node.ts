@@ -11,7 +11,7 @@ export class MasterNode extends ProxmoxNode {
   readonly cluster: HostPush;
 
   constructor(scope: Construct, id: string, props: ProxmoxNodeProps) {
-    super(scope, id, props, []);
+    super(scope, id, props, { keepalived: [], moosefs: [] });
     this.cluster = this.push('cluster', bootstrapClusterBundle(props.model, props.node), [this.moosefs.resource]);
   }
 }

@@ -16,6 +16,11 @@ import {
 import { NodeLeave } from './node-leave';
 import { SshAccess } from './ssh-connection';
 
+export interface NodeOrdering {
+  readonly keepalived: readonly ITerraformDependable[];
+  readonly moosefs: readonly ITerraformDependable[];
+}
+
 export interface ProxmoxNodeProps {
   readonly model: ClusterModel;
   readonly node: NodeModel;
@@ -39,7 +44,11 @@ export abstract class ProxmoxNode extends Construct {
   abstract readonly cluster: HostPush;
   protected readonly props: ProxmoxNodeProps;
 
-  constructor(scope: Construct, id: string, props: ProxmoxNodeProps, moosefsAfter: readonly ITerraformDependable[]) {
+  /**
+   * @param after pushes of other nodes that must come first: the bootstrap node's keepalived (so it is
+   * the first to hold the VIPs, and the others join as backups) and its MooseFS master.
+   */
+  constructor(scope: Construct, id: string, props: ProxmoxNodeProps, after: NodeOrdering) {
     super(scope, id);
     this.props = props;
     this.nodeModel = props.node;
@@ -50,11 +59,11 @@ export abstract class ProxmoxNode extends Construct {
     const disks = this.push('disks', disksBundle(node), [files.resource]);
     const membership = this.push('membership', membershipBundle(model), [files.resource], { shared: true });
     const auth = model.keepalived.auth && props.vrrpPasswordRef;
-    this.keepalived = this.push('keepalived', keepalivedBundle(model, node), [membership.resource], {
+    this.keepalived = this.push('keepalived', keepalivedBundle(model, node), [membership.resource, ...after.keepalived], {
       secrets: auth ? { [VRRP_PASSWORD_FILE]: props.vrrpPasswordRef! } : undefined,
       extraTriggers: auth ? { vrrp_password_sha256: `\${sha256(${props.vrrpPasswordRef!.slice(2, -1)})}` } : undefined,
     });
-    this.moosefs = this.push('moosefs', moosefsBundle(model, node), [disks.resource, this.keepalived.resource, ...moosefsAfter]);
+    this.moosefs = this.push('moosefs', moosefsBundle(model, node), [disks.resource, this.keepalived.resource, ...after.moosefs]);
     new NodeLeave(this, 'leave', {
       node,
       resourceType: props.resourceType,

@@ -16,7 +16,7 @@ export class SlaveNode extends ProxmoxNode {
   readonly cluster: HostPush;
 
   constructor(scope: Construct, id: string, props: SlaveNodeProps) {
-    super(scope, id, props, [props.master.moosefs.resource]);
+    super(scope, id, props, { keepalived: [props.master.keepalived.resource], moosefs: [props.master.moosefs.resource] });
     this.cluster = this.push('cluster', joinClusterBundle(props.node), [this.moosefs.resource, props.master.cluster.resource], {
       secrets: { [PVE_ROOT_PASSWORD_FILE]: props.rootPasswordRef },
     });

@@ -53,13 +53,14 @@ describe('hosts stack', () => {
     expect((push.triggers as Record<string, string>).bundle_sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('orders the cluster build: bootstrap keepalived → its MooseFS master → chunkservers; cluster before joins', () => {
+  it('orders the cluster build: bootstrap keepalived (first master) → other keepaliveds; its MooseFS master → chunkservers; cluster before joins', () => {
     const dependsOn = (path: string) => (resources.get(path)!.depends_on as string[]).join(' ');
     const masterMoosefs = addressOfPath(hosts, 'pve-master-rack-a-1-1/moosefs/push');
     const masterCluster = addressOfPath(hosts, 'pve-master-rack-a-1-1/cluster/push');
     expect(dependsOn('pve-master-rack-a-1-1/moosefs/push')).toContain(addressOfPath(hosts, 'pve-master-rack-a-1-1/keepalived/push'));
     expect(dependsOn('pve-master-rack-a-1-1/cluster/push')).toContain(masterMoosefs);
     for (const node of NODES.slice(1)) {
+      expect(dependsOn(`${node}/keepalived/push`)).toContain(addressOfPath(hosts, 'pve-master-rack-a-1-1/keepalived/push'));
       expect(dependsOn(`${node}/moosefs/push`)).toContain(masterMoosefs);
       expect(dependsOn(`${node}/cluster/push`)).toContain(masterCluster);
     }
