@@ -64,7 +64,8 @@ export function cronFileProblems(file: string, name: string): string[] {
 
 function httpStatus(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { timeout: timeoutMs }, (response) => {
+    // mfscgiserv (Python's http.server with CGI) writes headers Node's strict parser rejects.
+    const request = http.get(url, { timeout: timeoutMs, insecureHTTPParser: true }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));

@@ -15,7 +15,7 @@ export interface Lab {
   node(name: string): NodeRecord;
   /** Runs argv inside the node (nsenter), with an SSH session's environment. */
   exec(name: string, argv: readonly string[], options?: RunOptions): RunResult;
-  /** Runs a shell command line as root over SSH from the root namespace (host: IP, name or VIP). */
+  /** Runs a shell command line as root over SSH from the root namespace (host: node name, IP or VIP). */
   ssh(host: string, command: string, options?: RunOptions): RunResult;
   /** A file inside a running node, or undefined when it does not exist. */
   readFile(name: string, file: string): string | undefined;
@@ -46,7 +46,8 @@ export function openLab(paths: LabPaths = labPaths()): Lab {
     },
     node: record,
     exec: (name, argv, options) => nodeExec(record(name), argv, options),
-    ssh: (host, command, options) => labSsh(paths, host, command, options),
+    // The root namespace has no name service for the lab: node names are mapped to their IPs here.
+    ssh: (host, command, options) => labSsh(paths, topology.nodes.find((node) => node.name === host)?.ip ?? host, command, options),
     readFile: (name, file) => readNodeFile(record(name), file),
     initPid: (name) => liveInit(record(name), name).pid,
   };

@@ -25,18 +25,41 @@ export function createNodeDirs(paths: LabPaths, node: LabNodePlan): void {
   for (const dir of [dirs.upper, dirs.work, dirs.root, dirs.layerMount]) fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
 }
 
+/**
+ * Creates `dir` (a path inside the node) in the upper layer, each new component with the mode and
+ * owner the host's directory has: an upper directory hides the attributes of the one below it, and a
+ * 0700 /etc would lock every daemon user out.
+ */
+export function mkdirInUpper(upper: string, dir: string): void {
+  let current = '';
+  for (const part of dir.split('/').filter(Boolean)) {
+    current = `${current}/${part}`;
+    const target = path.join(upper, current);
+    if (fs.existsSync(target)) continue;
+    fs.mkdirSync(target);
+    let host: fs.Stats | undefined;
+    try {
+      host = fs.statSync(current);
+    } catch {
+      host = undefined;
+    }
+    fs.chmodSync(target, host?.isDirectory() ? host.mode & 0o7777 : 0o755);
+    if (host?.isDirectory()) fs.chownSync(target, host.uid, host.gid);
+  }
+}
+
 /** Writes files into the node's upper layer: what the node sees at those paths once it boots. */
 export function writeNodeFiles(paths: LabPaths, node: LabNodePlan, files: readonly NodeFile[]): void {
   const upper = nodeDirs(paths, node.name).upper;
   for (const file of files) {
     const target = path.join(upper, file.path);
-    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    mkdirInUpper(upper, path.dirname(file.path));
     fs.writeFileSync(target, file.content, { mode: file.mode ?? 0o644 });
     fs.chmodSync(target, file.mode ?? 0o644);
   }
   hideHostRoot(upper);
+  mkdirInUpper(upper, '/etc/systemd/system/multi-user.target.wants');
   const wants = path.join(upper, 'etc/systemd/system/multi-user.target.wants');
-  fs.mkdirSync(wants, { recursive: true });
   for (const unit of BASE_UNITS) {
     const link = path.join(wants, `${unit}.service`);
     fs.rmSync(link, { force: true });
@@ -82,6 +105,8 @@ export interface NodeKeys {
 
 export function generateNodeKeys(paths: LabPaths, node: LabNodePlan): NodeKeys {
   const upper = nodeDirs(paths, node.name).upper;
+  mkdirInUpper(upper, '/etc/ssh');
+  mkdirInUpper(upper, '/root/.ssh');
   return {
     hostKey: generateKey(path.join(upper, 'etc/ssh/ssh_host_ed25519_key'), `root@${node.name}`),
     rootKey: generateKey(path.join(upper, 'root/.ssh/id_ed25519'), `root@${node.name}`),
@@ -257,6 +282,10 @@ export async function powerOffNode(record: NodeRecord, timeoutMs = 60_000): Prom
 export async function powerOnNode(paths: LabPaths, node: LabNodePlan, wanGateway: string): Promise<NodeRecord> {
   const record = readState(paths)?.nodes[node.name];
   if (record && isAlive(record.init)) return record;
+  // A machine comes back with the addresses of its network config only, not the VIPs it held.
+  for (const ifname of new Set([node.lan.name, node.wan.name])) run('ip', ['-n', node.namespace, 'addr', 'flush', 'dev', ifname]);
+  run('ip', ['-n', node.namespace, 'addr', 'add', node.lan.cidr as string, 'dev', node.lan.name]);
+  run('ip', ['-n', node.namespace, 'addr', 'add', node.wan.cidr as string, 'dev', node.wan.name]);
   for (const ifname of new Set([node.lan.name, node.wan.name])) run('ip', ['-n', node.namespace, 'link', 'set', ifname, 'up']);
   run('ip', ['-n', node.namespace, 'route', 'replace', 'default', 'via', wanGateway, 'dev', node.wan.name]);
   return bootNode(paths, node);

@@ -6,7 +6,9 @@ import { isAlive, readState } from './state';
 
 /** Daemons status reports per node (process names as in /proc/<pid>/comm). */
 export const WATCHED_DAEMONS = [
-  'sshd', 'cron', 'rsyslogd', 'keepalived', 'mfsmaster', 'mfschunkserver', 'mfsmetalogger', 'mfsmount', 'mfscgiserv',
+  'sshd', 'cron', 'rsyslogd', 'keepalived', 'mfsmaster', 'mfschunkserver', 'mfsmetalogger', 'mfscgiserv',
+  // mfsmount started by mount(8) keeps the helper's name.
+  'mfsmount', 'mount.moosefs',
 ] as const;
 
 export interface LabNodeStatus {
