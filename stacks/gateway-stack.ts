@@ -1,4 +1,4 @@
-import { TerraformStack } from 'cdktf';
+import { FastSynthStack } from './fast-stack';
 import { Construct } from 'constructs';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { ClusterModel } from '../model/cluster';
@@ -21,7 +21,7 @@ export interface GatewayStackOptions {
  * The gateway (VMID 100) with its rules push, and one Proxmox storage per NAS. Construct IDs are the
  * gateway's name and the NAS names; the gateway guest's logical ID is `vm-100`.
  */
-export class GatewayStack extends TerraformStack {
+export class GatewayStack extends FastSynthStack {
   readonly provider: ProxmoxProvider;
   readonly gateway: ZentyalGateway;
   /** By NAS name. */

@@ -1,4 +1,4 @@
-import { TerraformStack } from 'cdktf';
+import { FastSynthStack } from './fast-stack';
 import { Construct } from 'constructs';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { ClusterModel } from '../model/cluster';
@@ -13,7 +13,7 @@ export const HOSTS_STACK_NAME = 'hosts';
  * Everything pushed to the Proxmox nodes over SSH. Needs no Proxmox API, so it can be planned and
  * applied on its own (the lab applies only this stack). Construct IDs are Proxmox node names.
  */
-export class HostsStack extends TerraformStack {
+export class HostsStack extends FastSynthStack {
   readonly master: MasterNode;
   readonly nodes: ReadonlyMap<string, ProxmoxNode>;
 

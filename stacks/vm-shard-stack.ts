@@ -1,4 +1,4 @@
-import { TerraformStack } from 'cdktf';
+import { FastSynthStack } from './fast-stack';
 import { Construct } from 'constructs';
 import { ProxmoxProvider } from '../.gen/providers/proxmox/provider';
 import { MAX_EXTERNAL_INDEX, VMS_PER_EXTERNAL_INDEX } from '../model/addressing';
@@ -21,7 +21,7 @@ export interface VmShardStackOptions {
  * small and shards plan and apply in parallel. A VM's shard and logical ID (`vm-<vmid>`) both follow
  * from its VMID, so a VM never moves between shards or addresses.
  */
-export class VmShardStack extends TerraformStack {
+export class VmShardStack extends FastSynthStack {
   readonly externalIndex: number;
   readonly provider: ProxmoxProvider;
   /** By VMID. */
