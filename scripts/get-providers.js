@@ -8,8 +8,35 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..');
-const marker = path.join(root, '.gen', 'providers', 'proxmox', 'vm-qemu', 'index.ts');
-if (fs.existsSync(marker) && !process.argv.includes('--force')) {
+const genDir = path.join(root, '.gen');
+const marker = path.join(genDir, 'providers', 'proxmox', 'vm-qemu', 'index.ts');
+const force = process.argv.includes('--force');
+
+/**
+ * The generated bindings are megabytes of TypeScript; transpiling them on every `cdktf synth` (ts-node)
+ * costs seconds. Node prefers a .js beside the .ts, so they are transpiled once, here.
+ */
+function transpileGenerated() {
+  const ts = require('typescript');
+  const walk = (dir) =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? walk(full) : [full];
+    });
+  for (const file of walk(genDir)) {
+    if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+    const output = file.replace(/\.ts$/, '.js');
+    if (!force && fs.existsSync(output) && fs.statSync(output).mtimeMs >= fs.statSync(file).mtimeMs) continue;
+    const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+      fileName: file,
+    });
+    fs.writeFileSync(output, outputText);
+  }
+}
+
+if (fs.existsSync(marker) && !force) {
+  transpileGenerated();
   process.exit(0);
 }
 const cli = path.join(root, 'node_modules', 'cdktf-cli', 'bundle', 'bin', 'cdktf');
@@ -27,3 +54,4 @@ if (result.status !== 0 || !fs.existsSync(marker)) {
   console.error('cdktf get failed: .gen/providers/proxmox was not generated');
   process.exit(1);
 }
+transpileGenerated();
