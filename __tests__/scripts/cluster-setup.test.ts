@@ -77,6 +77,16 @@ describe('cias-bootstrap-cluster', () => {
     expect(world.shimCalls().filter((c) => c.cmd !== 'pvecm')).toEqual([]);
   });
 
+  it('refuses to repoint an existing storage, whose path Proxmox keeps fixed', () => {
+    world.pveOk(MASTER.name, ['pvecm', 'create', 'DLLL-CIAS']);
+    world.pveOk(MASTER.name, ['pvesm', 'add', 'dir', 'a_mfs', '--path', '/srv/elsewhere', '--content', 'images']);
+    world.clearCalls();
+    const result = world.run(MASTER.name, 'cias-bootstrap-cluster.sh');
+    expect(result.status).toBe(4);
+    expect(result.stderr).toContain("storage a_mfs exists with path '/srv/elsewhere'");
+    expect(callsTo(world.shimCalls(), 'pvesm')).toEqual([]);
+  });
+
   it('rejects an unknown argument with a usage error', () => {
     const result = world.run(MASTER.name, 'cias-bootstrap-cluster.sh', ['--frobnicate']);
     expect(result.status).toBe(2);
@@ -153,6 +163,13 @@ describe('cias-join-cluster', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('Authentication failed');
     expect(world.pveOk(MASTER.name, ['pvecm', 'nodes'])).not.toContain(SECOND.name);
+  });
+
+  it('fails clearly when the master cannot be asked for the join information', () => {
+    const result = world.run(SECOND.name, 'cias-join-cluster.sh', ['--password-file', passwordFile], { env: { FAKE_SSH_FAIL: '1' } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('cannot read the join information from root@10.254.0.254');
+    expect(callsTo(world.shimCalls(), 'pvecm')).toEqual([]);
   });
 
   it('refuses to join a node that has guests', () => {

@@ -65,15 +65,16 @@ fi
 storage_path() {
   awk -v id="$1" '
     /^[a-z0-9]+: / { split($0, h, ": "); in_section = (h[2] == id); next }
-    in_section && $1 == "path" { print $2; exit }' "$CIAS_PVE_DIR/storage.cfg" 2>/dev/null
+    in_section && $1 == "path" { print $2; exit }' "$CIAS_PVE_DIR/storage.cfg" 2>/dev/null || true
 }
 
 # ensure_dir_storage <id> <content> <keep-last>
 ensure_dir_storage() {
   local id=$1 content=$2 keep=$3 path
   local options=(--content "$content" --shared 1 --is_mountpoint yes --prune-backups "keep-last=$keep")
-  if pvesm status --storage "$id" >/dev/null 2>&1; then
-    path=$(storage_path "$id")
+  # storage.cfg, not `pvesm status`: a storage whose mount is missing is inactive, but it exists.
+  path=$(storage_path "$id")
+  if [[ -n $path ]]; then
     [[ $path == "$CIAS_MFS_MOUNT" ]] ||
       die "$CIAS_EXIT_REFUSED" "storage $id exists with path '${path:-?}', not $CIAS_MFS_MOUNT; a storage path cannot change: remove it by hand"
     log_info "storage $id exists; updating its options"

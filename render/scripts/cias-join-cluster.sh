@@ -74,7 +74,7 @@ if [[ -z $fingerprint ]]; then
   log_info "fetching join information from $master"
   join_info=$(ssh -o BatchMode=yes -o ConnectTimeout=15 "root@$master" pvesh get /cluster/config/join --output-format json) ||
     die "$CIAS_EXIT_FAILED" "cannot read the join information from root@$master over SSH"
-  read -r master fingerprint < <(jq -r '.preferred_node as $p | .nodelist[] | select(.name == $p) | "\(.pve_addr) \(.pve_fp)"' <<<"$join_info")
+  read -r master fingerprint < <(jq -r '.preferred_node as $p | .nodelist[] | select(.name == $p) | "\(.pve_addr) \(.pve_fp)"' <<<"$join_info") || true
   [[ -n $master && -n $fingerprint ]] || die "$CIAS_EXIT_FAILED" "the join information from $master names no node address and fingerprint"
 fi
 [[ $fingerprint =~ ^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$ ]] ||
