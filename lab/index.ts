@@ -9,6 +9,7 @@ import { run } from './exec';
 import { LabDeployer } from './deploy';
 import { Lab, openLab } from './lab';
 import { buildLayer, createSharedDir } from './layer';
+import { createNodeDisks } from './disks';
 import { createNetwork } from './netns';
 import { knownHostsLines, nodeFiles } from './node-files';
 import { bootNode, createNodeDirs, generateKey, generateNodeKeys, NodeKeys, writeNodeFiles } from './node-host';
@@ -69,7 +70,7 @@ export class LabCheckFailed extends Error {
   }
 }
 
-const REQUIRED_COMMANDS = ['ip', 'setfattr', 'unshare', 'nsenter', 'pivot_root', 'setpriv', 'ssh', 'ssh-keygen', 'sshd', 'cron', 'rsyslogd'];
+const REQUIRED_COMMANDS = ['ip', 'setfattr', 'losetup', 'unshare', 'nsenter', 'pivot_root', 'setpriv', 'ssh', 'ssh-keygen', 'sshd', 'cron', 'rsyslogd'];
 
 function preflight(): void {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network and mount namespaces)');
@@ -111,6 +112,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     const keys = new Map<string, NodeKeys>();
     for (const node of topology.nodes) {
       createNodeDirs(paths, node);
+      createNodeDisks(paths, node, topology.diskSizeMiB);
       keys.set(node.name, generateNodeKeys(paths, node));
     }
     const knownHosts = knownHostsLines(

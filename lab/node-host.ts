@@ -6,6 +6,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { nodeDisks } from './disks';
 import { run, RunOptions, RunResult, waitFor } from './exec';
 import { NodeFile, shimEnvironment } from './node-files';
 import { LAB_SOURCE_DIR, LabPaths, NODE_BOOTED_MARKER, NODE_SHARED_DIR, nodeDirs } from './paths';
@@ -168,6 +169,7 @@ function consoleTail(paths: LabPaths, node: LabNodePlan): string {
  */
 export async function bootNode(paths: LabPaths, node: LabNodePlan, timeoutMs = 30_000): Promise<NodeRecord> {
   const dirs = nodeDirs(paths, node.name);
+  const disks = nodeDisks(paths, node);
   const consoleFd = fs.openSync(dirs.console, 'a');
   const env: NodeJS.ProcessEnv = {
     PATH: NODE_PATH,
@@ -183,6 +185,8 @@ export async function bootNode(paths: LabPaths, node: LabNodePlan, timeoutMs = 3
     CIAS_LAB_SHARED: paths.sharedDir,
     CIAS_LAB_SHARED_MOUNT: NODE_SHARED_DIR,
     CIAS_LAB_BOOTED_MARKER: NODE_BOOTED_MARKER,
+    // "sdb:/dev/loop3 sdc:/dev/loop4": the block devices node-init.sh puts into the node's /dev.
+    CIAS_LAB_DISKS: disks.map((disk) => `${disk.device}:${disk.loop}`).join(' '),
   };
   const holder = spawn(
     'ip',

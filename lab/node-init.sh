@@ -29,6 +29,17 @@ populate_dev() {
     : >"$dev/$name"
     mount --bind "/dev/$name" "$dev/$name"
   done
+  # The node's disks (loop devices on the host), under their cluster.yaml name and their own name.
+  local disk name_in_node loop
+  for disk in ${CIAS_LAB_DISKS:-}; do
+    name_in_node=${disk%%:*}
+    loop=${disk#*:}
+    [[ -b $loop ]] || { log "disk $name_in_node: $loop is not a block device"; return 1; }
+    : >"$dev/$name_in_node"
+    mount --bind "$loop" "$dev/$name_in_node"
+    : >"$dev/${loop#/dev/}"
+    mount --bind "$loop" "$dev/${loop#/dev/}"
+  done
   mkdir -m 0755 "$dev/pts"
   mkdir -m 1777 "$dev/shm"
   mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$dev/pts"

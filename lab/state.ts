@@ -34,6 +34,8 @@ export interface LabState {
   readonly namespaces: readonly string[];
   /** Interfaces created in the root namespace. */
   readonly hostLinks: readonly string[];
+  /** Backing files of the lab disks (each attached to a loop device). */
+  readonly diskFiles?: readonly string[];
   readonly nodes: Readonly<Record<string, NodeRecord>>;
 }
 

@@ -4,6 +4,7 @@
  * processes inside it) — so it works after a crash, after a partial `lab up`, and twice in a row.
  */
 import * as fs from 'fs';
+import { detachDisksBelow } from './disks';
 import { run, sleep } from './exec';
 import { linkExists, listNamespaces } from './netns';
 import { HOST_LEG_INTERFACE, LabPaths, labPaths, NAMESPACE_PREFIX } from './paths';
@@ -21,6 +22,8 @@ export interface LabDownReport {
   readonly killedPids: readonly number[];
   readonly removedNamespaces: readonly string[];
   readonly removedLinks: readonly string[];
+  /** Loop devices of the lab disks. */
+  readonly detachedDisks: readonly string[];
   readonly removedData: boolean;
 }
 
@@ -102,6 +105,9 @@ export async function labDown(options: LabDownOptions = {}): Promise<LabDownRepo
     if (linkExists(link)) throw new Error(`lab down: could not delete interface ${link}`);
   }
 
+  // Loop devices of the lab disks: free once no mount namespace holds them.
+  const detachedDisks = detachDisksBelow(paths.dataDir);
+
   let removedData = false;
   if (!options.keepData && fs.existsSync(paths.dataDir)) {
     const mounts = mountsBelow(paths.dataDir);
@@ -110,5 +116,5 @@ export async function labDown(options: LabDownOptions = {}): Promise<LabDownRepo
     removedData = true;
   }
   removeState(paths);
-  return { killedPids: killed, removedNamespaces, removedLinks, removedData };
+  return { killedPids: killed, removedNamespaces, removedLinks, detachedDisks, removedData };
 }

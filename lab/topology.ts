@@ -28,6 +28,11 @@ export interface LabNodeSpec {
   readonly wanInterface?: string;
   /** The node's own WAN address. @default host number 10 + the node's 1-based position */
   readonly wanIp?: string;
+  /**
+   * Data disks by device name (`sdb`), as cluster.yaml lists them: sparse files on loop devices that
+   * appear as /dev/<name> inside the node only. @default none
+   */
+  readonly disks?: readonly string[];
 }
 
 export interface LabWanSpec {
@@ -53,6 +58,8 @@ export interface LabTopologyInput {
   readonly uplinkProbeIp?: string;
   /** Root-namespace address on the /16 leg. @default `10.254.255.1` */
   readonly hostLegIp?: string;
+  /** Size of every lab disk (sparse: only written blocks use space). @default 4096 */
+  readonly diskSizeMiB?: number;
 }
 
 export interface InterfacePlan {
@@ -73,6 +80,8 @@ export interface LabNodePlan {
   /** The veth ends in the switch namespace. */
   readonly switchLanPort: string;
   readonly switchWanPort?: string;
+  /** Device names of the node's lab disks. */
+  readonly disks: readonly string[];
 }
 
 export interface LabTopology {
@@ -93,6 +102,7 @@ export interface LabTopology {
   readonly masterExternalIp: string;
   readonly wanGateway: string;
   readonly wanPrefix: number;
+  readonly diskSizeMiB: number;
   readonly nodes: readonly LabNodePlan[];
 }
 
@@ -107,6 +117,8 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const RESERVED_NAMES = new Set(['switch', 'uplink']);
 /** Linux interface names: at most 15 bytes, no slash, colon or whitespace. */
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+/** A whole-disk name under /dev; loop names are the lab's own. */
+const DISK_NAME = /^(?!loop)[a-z][a-z0-9]{1,15}$/;
 /** The root-namespace leg is a /16: the node network, never more. */
 const HOST_LEG_PREFIX = 16;
 
@@ -120,6 +132,8 @@ export function planTopology(input: LabTopologyInput): LabTopology {
   const lanPrefix = input.lanPrefix ?? 8;
   const probeIp = input.uplinkProbeIp ?? '198.51.100.1';
   const hostLegIp = input.hostLegIp ?? '10.254.255.1';
+  const diskSizeMiB = input.diskSizeMiB ?? 4096;
+  if (!Number.isInteger(diskSizeMiB) || diskSizeMiB < 512) problems.push(`disk size ${diskSizeMiB} MiB must be an integer of at least 512 (XFS needs 300)`);
   const hostLegNetwork = isIpv4(hostLegIp) ? subnetBounds(hostLegIp, HOST_LEG_PREFIX).network : '';
 
   for (const [what, ip] of Object.entries({ wanNetwork, wanGateway, masterExternalIp, vip, probeIp, hostLegIp })) {
@@ -177,6 +191,9 @@ export function planTopology(input: LabTopologyInput): LabTopology {
     for (const ifname of new Set([lanName, wanName])) {
       if (!IFNAME.test(ifname) || ifname === 'lo') problems.push(`${owner}: ${ifname} is not a usable interface name`);
     }
+    const disks = spec.disks ?? [];
+    for (const disk of disks) if (!DISK_NAME.test(disk)) problems.push(`${owner}: ${disk} is not a disk name like sdb`);
+    if (new Set(disks).size !== disks.length) problems.push(`${owner}: a disk is listed twice`);
     const wanIp = spec.wanIp ?? defaultWanIp(wanNetwork, position);
     if (!isIpv4(wanIp) || !inWan(wanIp)) problems.push(`${owner}: WAN address ${wanIp} is outside ${wanNetwork}/${wanPrefix}`);
     else {
@@ -195,6 +212,7 @@ export function planTopology(input: LabTopologyInput): LabTopology {
       wanIp,
       switchLanPort: `lan${position}`,
       switchWanPort: sharedSegment ? undefined : `wan${position}`,
+      disks,
     };
   });
   if (problems.length > 0) throw new LabTopologyError(problems);
@@ -221,6 +239,7 @@ export function planTopology(input: LabTopologyInput): LabTopology {
     masterExternalIp,
     wanGateway,
     wanPrefix,
+    diskSizeMiB,
     nodes,
   };
 }
@@ -234,7 +253,7 @@ function defaultWanIp(network: string, position: number): string {
  * never become master), named as cluster.yaml names nodes in rack `lab`.
  */
 export const DEFAULT_LAB_NODES: readonly LabNodeSpec[] = [
-  { name: 'pve-lab-a-1-1', fqdn: 'pve.lab.a.1-1.example.com', ip: '10.254.1.1', canBeMaster: true },
-  { name: 'pve-lab-b-1-2', fqdn: 'pve.lab.b.1-2.example.com', ip: '10.254.1.2', canBeMaster: true },
-  { name: 'pve-lab-c-1-3', fqdn: 'pve.lab.c.1-3.example.com', ip: '10.254.1.3', canBeMaster: false },
+  { name: 'pve-lab-a-1-1', fqdn: 'pve.lab.a.1-1.example.com', ip: '10.254.1.1', canBeMaster: true, disks: ['sdb'] },
+  { name: 'pve-lab-b-1-2', fqdn: 'pve.lab.b.1-2.example.com', ip: '10.254.1.2', canBeMaster: true, disks: ['sdb'] },
+  { name: 'pve-lab-c-1-3', fqdn: 'pve.lab.c.1-3.example.com', ip: '10.254.1.3', canBeMaster: false, disks: ['sdb'] },
 ];

@@ -149,6 +149,10 @@ test('every node answers SSH with the generated key and is a machine of its own'
   );
   expect(refused.status).toBe(255);
   expect(refused.stderr).toContain('Permission denied (publickey)');
+  // Each node has its own data disk, a loop device of the host, and no other block device.
+  for (const node of lab.topology.nodes) {
+    expect(lab.ssh(node.ip, 'blockdev --getsize64 /dev/sdb; ls /dev | grep -c "^loop"').stdout).toBe(`${4096 * 1024 * 1024}\n1\n`);
+  }
   // Nodes reach each other as root, as members of a PVE cluster do.
   expect(lab.ssh(a.ip, `ssh -o BatchMode=yes ${b.name} hostname`).stdout).toBe(`${b.name}\n`);
   // The cron job checked at the end of this file.
@@ -204,9 +208,12 @@ test('MooseFS daemons and FUSE run inside the nodes and the lab check passes', a
     lab.ssh(
       node.ip,
       [
-        'install -d -o mfs -g mfs /data/lab/chunks',
-        `printf 'MASTER_HOST = ${VIP}\\nBIND_HOST = ${node.ip}\\nHDD_LEAVE_SPACE_DEFAULT = 64MiB\\n' >/etc/mfs/mfschunkserver.cfg`,
-        `printf '/data/lab/chunks\\n' >/etc/mfs/mfshdd.cfg`,
+        'mkfs.xfs -q -L cias-data /dev/sdb',
+        'install -d /data/sdb',
+        'mount /dev/sdb /data/sdb',
+        'install -d -o mfs -g mfs /data/sdb/chunks',
+        `printf 'MASTER_HOST = ${VIP}\\nBIND_HOST = ${node.ip}\\n' >/etc/mfs/mfschunkserver.cfg`,
+        `printf '/data/sdb/chunks\\n' >/etc/mfs/mfshdd.cfg`,
         `printf 'MASTER_HOST = ${VIP}\\nBIND_HOST = ${node.ip}\\n' >/etc/mfs/mfsmetalogger.cfg`,
         'systemctl start moosefs-chunkserver moosefs-metalogger',
         'mkdir -p /mnt/mfs',
@@ -320,5 +327,7 @@ test('lab down removes every namespace, process, link and file it made, and is i
   expect(fs.existsSync(paths.dataDir)).toBe(false);
   const processes = run('ps', ['-eo', 'args']).stdout;
   expect(processes).not.toContain('node-init.sh');
-  expect(await labDown()).toEqual({ killedPids: [], removedNamespaces: [], removedLinks: [], removedData: false });
+  expect(report.detachedDisks).toHaveLength(lab.topology.nodes.length);
+  expect(run('losetup', ['--list', '--output', 'BACK-FILE']).stdout).not.toContain(paths.dataDir);
+  expect(await labDown()).toEqual({ killedPids: [], removedNamespaces: [], removedLinks: [], detachedDisks: [], removedData: false });
 });

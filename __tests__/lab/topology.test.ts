@@ -16,11 +16,12 @@ describe('planTopology', () => {
     expect(topology.sharedSegment).toBe(true);
     expect(topology.vip).toBe('10.254.0.254');
     expect(topology.masterExternalIp).toBe('192.168.56.101');
-    expect(topology.nodes.map((node) => [node.namespace, node.lan, node.wan, node.switchLanPort, node.switchWanPort, node.canBeMaster])).toEqual([
-      ['cias-lab-pve-lab-a-1-1', { name: 'vmbr0', cidr: '10.254.1.1/8' }, { name: 'vmbr0', cidr: '192.168.56.11/24' }, 'lan1', undefined, true],
-      ['cias-lab-pve-lab-b-1-2', { name: 'vmbr0', cidr: '10.254.1.2/8' }, { name: 'vmbr0', cidr: '192.168.56.12/24' }, 'lan2', undefined, true],
-      ['cias-lab-pve-lab-c-1-3', { name: 'vmbr0', cidr: '10.254.1.3/8' }, { name: 'vmbr0', cidr: '192.168.56.13/24' }, 'lan3', undefined, false],
+    expect(topology.nodes.map((node) => [node.namespace, node.lan, node.wan, node.switchLanPort, node.switchWanPort, node.canBeMaster, node.disks])).toEqual([
+      ['cias-lab-pve-lab-a-1-1', { name: 'vmbr0', cidr: '10.254.1.1/8' }, { name: 'vmbr0', cidr: '192.168.56.11/24' }, 'lan1', undefined, true, ['sdb']],
+      ['cias-lab-pve-lab-b-1-2', { name: 'vmbr0', cidr: '10.254.1.2/8' }, { name: 'vmbr0', cidr: '192.168.56.12/24' }, 'lan2', undefined, true, ['sdb']],
+      ['cias-lab-pve-lab-c-1-3', { name: 'vmbr0', cidr: '10.254.1.3/8' }, { name: 'vmbr0', cidr: '192.168.56.13/24' }, 'lan3', undefined, false, ['sdb']],
     ]);
+    expect(topology.diskSizeMiB).toBe(4096);
   });
 
   test('a separate WAN interface gets its own port in the WAN bridge and no patch', () => {
@@ -39,7 +40,7 @@ describe('planTopology', () => {
         nodes: [
           { name: 'Bad_Name', ip: '10.1.2.3', canBeMaster: false },
           { name: 'switch', ip: '10.254.0.254', canBeMaster: false, lanInterface: 'a-much-too-long-name' },
-          { name: 'pve-x', ip: '10.254.1.9', canBeMaster: false, wanInterface: 'vmbr1', wanIp: '192.168.56.101' },
+          { name: 'pve-x', ip: '10.254.1.9', canBeMaster: false, wanInterface: 'vmbr1', wanIp: '192.168.56.101', disks: ['loop0', 'sdb', 'sdb'] },
         ],
         uplinkProbeIp: '192.168.56.200',
       });
@@ -59,6 +60,8 @@ describe('planTopology', () => {
       'node switch: name is reserved for the lab\'s own namespaces',
       'node switch: address 10.254.0.254 is already used by the VIP',
       'node switch: a-much-too-long-name is not a usable interface name',
+      'node pve-x: loop0 is not a disk name like sdb',
+      'node pve-x: a disk is listed twice',
       'node pve-x (WAN): address 192.168.56.101 is already used by the master external IP',
     ]);
   });
