@@ -91,6 +91,12 @@ function isEmptyRecord(value: unknown): boolean {
 }
 
 export class FastSynthStack extends TerraformStack {
+  /**
+   * Plain fragments found by the preparing pass. A fragment without tokens cannot change between
+   * prepareStack and toTerraform, so it is converted and checked once.
+   */
+  private readonly plainFragments = new Map<TerraformElement, Record<string, unknown>>();
+
   private elements(): TerraformElement[] {
     return this.node
       .findAll()
@@ -105,9 +111,12 @@ export class FastSynthStack extends TerraformStack {
   prepareStack(): void {
     this.ensureBackendExists();
     // The preparing pass lets tokens register cross-stack references; plain fragments have none.
+    this.plainFragments.clear();
     for (const element of this.elements()) {
       const fragment = element.toTerraform();
-      if (plainOrNeedsResolve(fragment) === NEEDS_RESOLVE) resolve(this, fragment, true);
+      const plain = plainOrNeedsResolve(fragment);
+      if (plain === NEEDS_RESOLVE) resolve(this, fragment, true);
+      else this.plainFragments.set(element, plain as Record<string, unknown>);
     }
   }
 
@@ -136,11 +145,14 @@ export class FastSynthStack extends TerraformStack {
         ),
       );
     }
-    const tf: Record<string, unknown> = { '//': { metadata, outputs } };
+    if (metadata.cloud === undefined) delete metadata.cloud;
+    const tf: Record<string, unknown> = { '//': this.resolveFast({ metadata, outputs }) };
     for (const element of elements) {
-      const fragment = this.resolveFast(element.toTerraform()) as Record<string, unknown>;
+      const fragment = this.plainFragments.get(element) ?? (this.resolveFast(element.toTerraform()) as Record<string, unknown>);
       mergePlain(tf, fragment);
     }
+    this.plainFragments.clear();
+    if (Object.keys(rawOverrides).length === 0) return tf;
     deepMerge(tf, rawOverrides);
     return this.resolveFast(tf);
   }
