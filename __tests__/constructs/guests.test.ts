@@ -76,7 +76,7 @@ describe('addGuestStacks', () => {
     expect(newRules).toContain(reservation);
   });
 
-  it('builds a full index (495 VMs) quickly enough for 251 shards', () => {
+  it('builds a full index (495 VMs) into one shard (timings: npm run bench)', () => {
     const vms: string[] = [];
     for (let a = 1; a <= 5; a++) for (let b = 1; b <= 99; b++) vms.push(`  - { slot: { e: 0, a: ${a}, b: ${b} }, name: vm-${a}-${b}, node: pve-master-rack-a-1-1 }`);
     const text = edit(
@@ -84,11 +84,8 @@ describe('addGuestStacks', () => {
       '    - { index: 10, ip: 192.168.56.114 }\n',
       '',
     );
-    const started = Date.now();
     const { stacks } = synthGuests(modelOf(text));
-    const elapsed = Date.now() - started;
     expect(Object.keys(stacks.get('vms-e0')!.resource!.proxmox_vm_qemu)).toHaveLength(495);
     expect(resource(stacks.get('vms-e0'), 'proxmox_vm_qemu', 'vm-599').ipconfig0).toBe('ip=10.0.5.99/8,gw=10.0.0.254');
-    expect(elapsed).toBeLessThan(20_000);
   });
 });

@@ -68,14 +68,11 @@ describe('ProxmoxVmQemu (lean binding)', () => {
     expect(second.terraformResourceType).toBe('proxmox_vm_qemu');
   });
 
-  it('builds and synthesizes a full shard of 495 VMs within 10 s (the generated class needs over a minute)', () => {
+  it('builds and synthesizes a full shard of 495 VMs (timings: npm run bench)', () => {
     const stack = new TerraformStack(Testing.app(), 'scale');
-    const started = Date.now();
     for (let i = 0; i < 495; i++) new ProxmoxVmQemu(stack, `vm-${i}`, { ...CONFIG, vmid: 1101 + i });
     const json = JSON.parse(Testing.synth(stack));
-    const elapsed = Date.now() - started;
     expect(Object.keys(json.resource.proxmox_vm_qemu)).toHaveLength(495);
-    expect(elapsed).toBeLessThan(10_000);
   });
 });
 
