@@ -1,7 +1,7 @@
 /**
  * keepalived_to_master.sh (scenario 3) against the Proxmox shims, with fake mfsmaster/systemctl.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callsTo, ScriptWorld } from './harness';
 import { buildCluster, PVE1, PVE2, PVE3, PVE4, vmConfig, writeMfsConfigs } from './cluster-fixture';
@@ -19,6 +19,8 @@ describe('keepalived_to_master.sh', () => {
     // pve1 is the master: gateway (local disk), 101 on shared MooseFS storage, 102 stopped.
     world.admin('vm', PVE1.name, '100', '--name', 'gateway', '--memory-mb', '2048', '--onboot', '1', '--status', 'running');
     world.admin('vm', PVE1.name, '101', '--memory-mb', '4096', '--onboot', '1', '--status', 'running', '--disk', 'a_mfs:101/vm-101-disk-0.qcow2');
+    // pve1 died in the middle of backing 101 up: the config keeps the lock.
+    appendFileSync(join(world.shimState, 'cluster', 'nodes', PVE1.name, 'qemu-server', '101.conf'), 'lock: backup\n');
     world.admin('vm', PVE1.name, '102', '--memory-mb', '512', '--onboot', '0', '--status', 'stopped');
     world.admin('vm', PVE1.name, '104', '--memory-mb', '1024', '--onboot', '1', '--status', 'stopped');
     world.admin('vm', PVE3.name, '103', '--memory-mb', '12000', '--onboot', '1', '--status', 'running');
@@ -65,6 +67,8 @@ describe('keepalived_to_master.sh', () => {
 
     // 101 has its disk on shared storage: adopted by the least-loaded node (pve4, 7168 MB free), not restored.
     expect(world.vm(101)).toEqual({ node: PVE4.name, status: 'running' });
+    expect(world.vmConf(PVE4.name, 101)).not.toContain('lock:');
+    expect(world.log(PVE2.name)).toContain("VM 101: clearing the stale lock 'backup' left by pve1");
     const restores = callsTo(calls, 'pvesh').filter((argv) => argv[0] === 'create' && /^\/nodes\/[^/]+\/qemu$/.test(argv[1]));
     expect(restores.map((argv) => argv[argv.indexOf('--vmid') + 1])).toEqual(['102', '104']);
 

@@ -142,6 +142,14 @@ pve_take_over_config() {
   log_warn "moving the config of VM $vmid from the unreachable node $from to $to"
   mkdir -p "$(dirname "$target")"
   mv "$source" "$target"
+  # A lock (backup, migrate…) belongs to an operation of the dead node that will never finish; it
+  # would block every start and restore ("VM is locked").
+  if [[ -n $(pve_conf_value "$target" lock) ]]; then
+    log_warn "VM $vmid: clearing the stale lock '$(pve_conf_value "$target" lock)' left by $from"
+    awk '/^\[/ { main_done = 1 } main_done || index($0, "lock: ") != 1 { print }' "$target" >"$target.cias-new"
+    cat "$target.cias-new" >"$target"
+    rm -f "$target.cias-new"
+  fi
 }
 
 # pve_restore_vm <vmid> <target-node> <archive>: restore over whatever config the target holds.
