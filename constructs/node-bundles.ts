@@ -23,7 +23,7 @@ import { NodeRuntimeParams, renderCiasConf, renderDisksConf, renderNodesConf } f
 import { renderCronD } from '../render/cron';
 import { NODE_SCRIPT_PACKAGES, nodeScripts } from '../render/scripts';
 import { HOST_SECRET_DIR } from './host-push';
-import { REMOVAL_POLICY_FILE } from './node-leave';
+import { CLUSTER_RETIRED_FILE, REMOVAL_POLICY_FILE } from './node-leave';
 
 /** Debian packages every node needs beyond Proxmox VE itself. */
 export const NODE_PACKAGES: readonly string[] = [
@@ -275,6 +275,10 @@ export function joinClusterBundle(node: NodeModel): InstallBundleParams {
   return {
     name: `${node.name}/cluster`,
     files: [],
-    always: [`CIAS_ROOT_PASSWORD_FILE=${PVE_ROOT_PASSWORD_FILE} /usr/local/sbin/cias-join-cluster`],
+    always: [
+      // A retired address or hostname must never come back: Proxmox breaks when a hostname is reused.
+      `if [[ -f ${CLUSTER_RETIRED_FILE} ]] && awk -v ip=${node.ip} -v name=${node.fqdn} '$1 == ip || $2 == name { found = 1 } END { exit !found }' ${CLUSTER_RETIRED_FILE}; then echo 'cias: ${node.ip} / ${node.fqdn} is retired (${CLUSTER_RETIRED_FILE}); give this node the next free address' >&2; exit 1; fi`,
+      `CIAS_ROOT_PASSWORD_FILE=${PVE_ROOT_PASSWORD_FILE} /usr/local/sbin/cias-join-cluster`,
+    ],
   };
 }

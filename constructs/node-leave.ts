@@ -21,11 +21,22 @@ export interface NodeLeaveProps {
 /** Written by every files push; read at destroy time, when only the node's own state is left. */
 export const REMOVAL_POLICY_FILE = '/etc/cias/removal.conf';
 
-/** The destroy-time commands: refuse to remove the node holding the master role unless allowed. */
-export function nodeLeaveCommands(nodeName: string, vip: string): string[] {
+/**
+ * Retired addresses, recorded on the cluster's shared filesystem when a node leaves; joins refuse them
+ * (cluster.yaml's `retired:` list is the other half: validation refuses them before any deploy).
+ */
+export const CLUSTER_RETIRED_FILE = '/mnt/mfs/cias/retired.conf';
+
+/**
+ * The destroy-time commands: refuse to remove the node holding the master role unless allowed; run
+ * scenario 5 without its own power-off, record the node as retired on the cluster, then power off.
+ */
+export function nodeLeaveCommands(node: Pick<NodeModel, 'name' | 'ip' | 'fqdn'>, vip: string): string[] {
   return [
-    `if ip -o addr show | grep -qw '${vip}' && ! grep -qx 'allow_master_removal=1' ${REMOVAL_POLICY_FILE} 2>/dev/null; then echo 'cias: refusing to remove ${nodeName}: it holds the master role. Set provisioning.allow_master_removal: true, apply, then remove it.' >&2; exit 1; fi`,
-    '/usr/local/sbin/cias-node-leave',
+    `if ip -o addr show | grep -qw '${vip}' && ! grep -qx 'allow_master_removal=1' ${REMOVAL_POLICY_FILE} 2>/dev/null; then echo 'cias: refusing to remove ${node.name}: it holds the master role. Set provisioning.allow_master_removal: true, apply, then remove it.' >&2; exit 1; fi`,
+    '/usr/local/sbin/cias-node-leave --no-poweroff',
+    `echo "${node.ip} ${node.fqdn} $(date -u +%Y-%m-%d)" >>${CLUSTER_RETIRED_FILE}`,
+    'shutdown -h +1 "cias: node left the cluster (scenario 5)"',
   ];
 }
 
@@ -69,7 +80,7 @@ export class NodeLeave extends Construct {
       }),
     };
     // cdktf's RemoteExecProvisioner type lacks `when`, but synthesis passes every key through.
-    const leaveOnDestroy = { type: 'remote-exec', when: 'destroy', inline: nodeLeaveCommands(props.node.name, LAN.masterVip) } as RemoteExecProvisioner;
+    const leaveOnDestroy = { type: 'remote-exec', when: 'destroy', inline: nodeLeaveCommands(props.node, LAN.masterVip) } as RemoteExecProvisioner;
     const provisioners = [leaveOnDestroy];
     const dependsOn = props.dependsOn ? [...props.dependsOn] : undefined;
     this.resource =

@@ -72,6 +72,7 @@ describe('hosts stack', () => {
     expect(cluster.text).toContain("/usr/local/sbin/cias-bootstrap-cluster --gateway-backup-schedule 'mon 02:00' --vm-backup-schedule 'sun 02:00'");
     const join = bundles.find((b) => b.text.includes('# cias install bundle: pve-master-rack-b-1-2/cluster'))!;
     expect(join.text).toContain('CIAS_ROOT_PASSWORD_FILE=/root/.cias/pve-root-password /usr/local/sbin/cias-join-cluster');
+    expect(join.text).toMatch(/retired\.conf.*give this node the next free address/);
   });
 
   it('connects over SSH with the key variable or ssh-agent, never a key value', () => {
@@ -99,7 +100,7 @@ describe('hosts stack', () => {
     const leave = resources.get('pve-master-rack-c-1-3/leave/scenario5')!;
     const remote = (leave.provisioner as Record<string, Record<string, unknown>>[])[0]['remote-exec'];
     expect(remote.when).toBe('destroy');
-    expect((remote.inline as string[]).join('\n')).toMatch(/holds the master role[\s\S]*cias-node-leave/);
+    expect((remote.inline as string[]).join('\n')).toMatch(/holds the master role[\s\S]*cias-node-leave --no-poweroff\n.*10\.254\.1\.3 pve\.master-rack\.c\.1-3\.example\.com.*>>\/mnt\/mfs\/cias\/retired\.conf\nshutdown -h \+1/);
     expect(leave.lifecycle).toEqual({ ignore_changes: ['triggers'] });
     expect((leave.connection as Record<string, string>).host).toBe('${self.triggers.host}');
   });
