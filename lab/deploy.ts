@@ -38,14 +38,16 @@ function terraformEnv(options: TerraformOptions): NodeJS.ProcessEnv {
 }
 
 async function terraform(options: TerraformOptions, args: readonly string[], allowFailure = false): Promise<RunResult> {
+  const logFile = options.logFile ?? path.join(options.workDir, 'cias-lab-terraform.log');
+  fs.appendFileSync(logFile, `$ terraform ${args.join(' ')}\n`);
   const result = await runAsync(options.terraformBinary ?? 'terraform', [...args, '-no-color'], {
     cwd: options.workDir,
     env: terraformEnv(options),
     timeoutMs: options.timeoutMs ?? 900_000,
     allowFailure: true,
+    teeFile: logFile,
   });
-  const logFile = options.logFile ?? path.join(options.workDir, 'cias-lab-terraform.log');
-  fs.appendFileSync(logFile, `$ terraform ${args.join(' ')}\n${result.stdout}${result.stderr}exit ${result.status}\n\n`);
+  fs.appendFileSync(logFile, `exit ${result.status}\n\n`);
   if (result.status !== 0 && !allowFailure) {
     throw new Error(`terraform ${args.join(' ')} exited ${result.status} (log: ${logFile}):\n${result.stderr.trim().slice(-3000)}`);
   }

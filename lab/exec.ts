@@ -1,5 +1,6 @@
 /** Running host commands for the lab: synchronous for short ones, with errors that say what failed. */
 import { spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
 
 export interface RunOptions {
   /** Written to the command's stdin. @default nothing (stdin is /dev/null) */
@@ -12,6 +13,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** @default the current directory */
   readonly cwd?: string;
+  /** {@link runAsync} only: also appends stdout and stderr to this file as they arrive. @default none */
+  readonly teeFile?: string;
 }
 
 export interface RunResult {
@@ -59,15 +62,27 @@ export function runAsync(command: string, args: readonly string[], options: RunO
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const tee = options.teeFile ? fs.openSync(options.teeFile, 'a') : undefined;
+    const record = (chunk: Buffer) => {
+      if (tee !== undefined) fs.writeSync(tee, chunk);
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      record(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      record(chunk);
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
     child.on('error', (error) => {
       clearTimeout(timer);
+      if (tee !== undefined) fs.closeSync(tee);
       reject(new Error(`${command} ${args.join(' ')}: ${error.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (tee !== undefined) fs.closeSync(tee);
       const result: RunResult = { status: code ?? (signal ? 128 + 9 : 1), stdout, stderr };
       if (result.status !== 0 && !options.allowFailure) reject(new LabCommandError([command, ...args], result));
       else resolve(result);

@@ -13,7 +13,9 @@ import { createNodeDisks } from './disks';
 import { createNetwork } from './netns';
 import { knownHostsLines, nodeFiles } from './node-files';
 import { bootNode, createNodeDirs, generateKey, generateNodeKeys, NodeKeys, writeNodeFiles } from './node-host';
+import { withLabLock } from './lock';
 import { LabPaths, labPaths } from './paths';
+import { registerPveNodes } from './pve';
 import { waitForSsh, writeKnownHosts } from './ssh';
 import { isAlive, newState, readState, writeState } from './state';
 import { labDown } from './teardown';
@@ -33,6 +35,7 @@ export { readShimCalls } from './shim-log';
 export type { ShimCall } from './shim-log';
 export { formatLabStatus, labStatus } from './status';
 export type { LabNodeStatus, LabStatus } from './status';
+export { LabBusyError } from './lock';
 export { labDown } from './teardown';
 export type { LabDownOptions, LabDownReport } from './teardown';
 export { DEFAULT_LAB_NODES, planTopology } from './topology';
@@ -97,6 +100,10 @@ async function clearPrevious(paths: LabPaths): Promise<void> {
 
 export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
   const paths = options.paths ?? labPaths();
+  return withLabLock(paths, () => bringUp(paths, options));
+}
+
+async function bringUp(paths: LabPaths, options: LabUpOptions): Promise<LabUpResult> {
   const log = options.log ?? (() => undefined);
   preflight();
   const topology = planTopology({ ...options.network, nodes: options.nodes ?? DEFAULT_LAB_NODES });
@@ -107,6 +114,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabUpResult> {
     createNetwork(paths, topology);
     buildLayer(paths);
     createSharedDir(paths);
+    registerPveNodes(paths, topology);
 
     const operatorKey = generateKey(paths.operatorKey, 'cias-lab-operator');
     const keys = new Map<string, NodeKeys>();

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { nodeDisks } from './disks';
 import { run, RunOptions, RunResult, waitFor } from './exec';
 import { NodeFile, shimEnvironment } from './node-files';
+import { nodePveView } from './pve';
 import { LAB_SOURCE_DIR, LabPaths, NODE_BOOTED_MARKER, NODE_SHARED_DIR, nodeDirs } from './paths';
 import { isAlive, NodeRecord, processRecord, ProcessRecord, readState, updateState } from './state';
 import { LabNodePlan } from './topology';
@@ -59,6 +60,9 @@ export function writeNodeFiles(paths: LabPaths, node: LabNodePlan, files: readon
     fs.chmodSync(target, file.mode ?? 0o644);
   }
   hideHostRoot(upper);
+  // /etc/pve is the node's view of the fake cluster kept by the Proxmox shims.
+  fs.rmSync(path.join(upper, 'etc/pve'), { force: true, recursive: true });
+  fs.symlinkSync(nodePveView(node.name), path.join(upper, 'etc/pve'));
   mkdirInUpper(upper, '/etc/systemd/system/multi-user.target.wants');
   const wants = path.join(upper, 'etc/systemd/system/multi-user.target.wants');
   for (const unit of BASE_UNITS) {

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { detachDisksBelow } from './disks';
 import { run, sleep } from './exec';
+import { withLabLock } from './lock';
 import { linkExists, listNamespaces } from './netns';
 import { HOST_LEG_INTERFACE, LabPaths, labPaths, NAMESPACE_PREFIX } from './paths';
 import { isAlive, LabState, ProcessRecord, readState, removeState } from './state';
@@ -67,6 +68,10 @@ function mountsBelow(dir: string): string[] {
 
 export async function labDown(options: LabDownOptions = {}): Promise<LabDownReport> {
   const paths = options.paths ?? labPaths();
+  return withLabLock(paths, () => tearDown(paths, options));
+}
+
+async function tearDown(paths: LabPaths, options: LabDownOptions): Promise<LabDownReport> {
   const state = readStateLeniently(paths);
   const killed: number[] = [];
 

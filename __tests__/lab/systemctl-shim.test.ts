@@ -151,7 +151,7 @@ test('start expands EnvironmentFile, Environment and specifiers like systemd; re
   ]);
 });
 
-test('stop ends the whole process group; a daemon that dies is reported failed', async () => {
+test('stop ends every process of the unit'''s session; a daemon that dies is reported failed', async () => {
   const daemon = daemonScript('grouped');
   unit('grouped.service', `[Service]\nExecStart=${daemon}\nTimeoutStopSec=5\n`);
   expect(systemctl('start', 'grouped').status).toBe(0);
@@ -168,6 +168,15 @@ test('stop ends the whole process group; a daemon that dies is reported failed',
   process.kill(-mainPid('grouped.service'), 'SIGKILL');
   await until(() => systemctl('is-active', 'grouped').stdout === 'failed\n');
   expect(systemctl('is-failed', 'grouped').status).toBe(0);
+});
+
+test('daemons start with no descriptor of the caller: a lock the caller held is free once it exits', () => {
+  unit('alpha.service', '[Service]\nExecStart=/bin/sleep 1000\n');
+  const lock = path.join(dir, 'caller.lock');
+  const caller = spawnSync('bash', ['-c', `exec 9>${lock} && flock 9 && "$0" start alpha`, SYSTEMCTL_SHIM], { env, encoding: 'utf8' });
+  expect(caller.status).toBe(0);
+  expect(fs.readdirSync(`/proc/${mainPid('alpha.service')}/fd`).sort()).toEqual(['0', '1', '2']);
+  expect(spawnSync('flock', ['-n', lock, 'true']).status).toBe(0);
 });
 
 test('Type=notify daemons that exit at start fail the start, as systemctl reports them', () => {
