@@ -151,7 +151,7 @@ test('start expands EnvironmentFile, Environment and specifiers like systemd; re
   ]);
 });
 
-test('stop ends every process of the unit'''s session; a daemon that dies is reported failed', async () => {
+test("stop ends every process of the unit's session; a daemon that dies is reported failed", async () => {
   const daemon = daemonScript('grouped');
   unit('grouped.service', `[Service]\nExecStart=${daemon}\nTimeoutStopSec=5\n`);
   expect(systemctl('start', 'grouped').status).toBe(0);
