@@ -28,6 +28,9 @@ export type { LabDeployer, TerraformDeployerOptions, TerraformOptions } from './
 export { addressHolders, nodeProcesses, nodeProcessesNamed, nodeSystemctl, signalNodeProcesses } from './daemons';
 export { openLab } from './lab';
 export type { Lab } from './lab';
+export { labClusterText, labLayoutFromModel, LabClusterError } from './cluster';
+export type { LabClusterLayout } from './cluster';
+export { applyHostsStack, hostsStackDeployer, hostsStackIsConverged, labOptionsForClusterFile, labTerraformEnv } from './hosts-deploy';
 export { bootNode, powerOffNode, powerOnNode } from './node-host';
 export { labPaths, NAMESPACE_PREFIX, NODE_SHIM_LOG, NODE_SHIM_STATE } from './paths';
 export type { LabPaths } from './paths';

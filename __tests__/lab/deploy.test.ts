@@ -37,7 +37,8 @@ test('terraform installed each node as cluster.yaml says, with the lab\'s uplink
   expect(conf(A)).toContain("CIAS_CAN_BE_MASTER='1'");
   expect(conf(C)).toContain("CIAS_CAN_BE_MASTER='0'");
   for (const node of [A, B, C]) expect(conf(node)).toContain("CIAS_UPLINK_PROBE='198.51.100.1'");
-  expect(lab.readFile(C, '/etc/keepalived/keepalived.conf')).not.toContain('vrrp_instance');
+  expect(lab.readFile(C, '/etc/keepalived/keepalived.conf')).not.toMatch(/^\s*vrrp_instance\b/m);
+  expect(lab.readFile(A, '/etc/keepalived/keepalived.conf')).toMatch(/^\s*vrrp_instance\b/m);
   expect(lab.ssh(A, 'findmnt -n -o FSTYPE /data/sdb').stdout).toBe('xfs\n');
   expect(lab.ssh(B, 'findmnt -n -o FSTYPE /data/sdb').stdout).toBe('ext4\n');
   // The watchdog's probe target answers from inside the lab.
