@@ -8,7 +8,10 @@
  * by one allocation-light walk; only fragments that really hold tokens go through cdktf's resolver.
  * The output is identical (a test compares it with cdktf's own toTerraform on every stack).
  */
-import { TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
+import { IStackSynthesizer, ISynthesisSession, TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
+import { writeFileSync } from 'fs';
+import { join } from 'path';
+import { Construct } from 'constructs';
 import { resolve } from 'cdktf/lib/_tokens';
 import { deepMerge } from 'cdktf/lib/util';
 
@@ -62,6 +65,31 @@ export function plainOrNeedsResolve(value: unknown): Plain | typeof NEEDS_RESOLV
   }
 }
 
+/** Whether cdktf must resolve the value: the same test as plainOrNeedsResolve, without copying. */
+export function holdsTokens(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+      return value.includes(TOKEN_MARKER) || MAP_TOKEN_STRINGS.has(value);
+    case 'number':
+      return value === NUMBER_MAP_TOKEN || !Number.isFinite(value) || Math.abs(value) > NUMBER_TOKEN_MAGNITUDE;
+    case 'boolean':
+    case 'undefined':
+      return false;
+    case 'object': {
+      if (value === null) return false;
+      if (Array.isArray(value)) return value.some(holdsTokens);
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return true;
+      for (const key of Object.keys(value)) {
+        if (key.includes(TOKEN_MARKER) || holdsTokens((value as Record<string, unknown>)[key])) return true;
+      }
+      return false;
+    }
+    default:
+      return true;
+  }
+}
+
 /**
  * deepMerge for fragments that are already plain: a key the target lacks takes the source subtree as
  * it is (no copy, no recursion), which is the common case (one resource per fragment).
@@ -90,12 +118,56 @@ function isEmptyRecord(value: unknown): boolean {
   return isRecord(value) && Object.keys(value).length === 0;
 }
 
+/** A copy with every object's keys in sorted order, so JSON.stringify writes what a stable stringify would. */
+export function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+/** The same document text cdktf writes (keys sorted, two-space indent), with the native serializer. */
+export function stableJson(document: unknown): string {
+  return JSON.stringify(sortedKeys(document), undefined, 2);
+}
+
+/**
+ * Wraps cdktf's stack synthesizer (aspects, validations, annotations, manifest) but writes the stack's
+ * JSON itself: cdktf's sorted-key writer (json-stable-stringify, in JavaScript) takes several times
+ * longer than sorting once and using the native serializer, which gives the same text.
+ */
+class NativeJsonSynthesizer implements IStackSynthesizer {
+  constructor(
+    private readonly stack: FastSynthStack,
+    private readonly inner: IStackSynthesizer,
+  ) {}
+
+  synthesize(session: ISynthesisSession): void {
+    const document = this.stack.withDeferredDocument(() => this.inner.synthesize(session));
+    const manifest = session.manifest.forStack(this.stack);
+    writeFileSync(join(session.outdir, manifest.synthesizedStackPath), stableJson(document));
+  }
+}
+
 export class FastSynthStack extends TerraformStack {
-  /**
-   * Plain fragments found by the preparing pass. A fragment without tokens cannot change between
-   * prepareStack and toTerraform, so it is converted and checked once.
-   */
-  private readonly plainFragments = new Map<TerraformElement, Record<string, unknown>>();
+  private deferred?: { document?: unknown };
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.synthesizer = new NativeJsonSynthesizer(this, this.synthesizer);
+  }
+
+  /** Runs cdktf's synthesizer with toTerraform handing it an empty document; returns the real one. */
+  withDeferredDocument(synthesize: () => void): unknown {
+    this.deferred = {};
+    try {
+      synthesize();
+      return this.deferred.document;
+    } finally {
+      this.deferred = undefined;
+    }
+  }
 
   private elements(): TerraformElement[] {
     return this.node
@@ -111,16 +183,23 @@ export class FastSynthStack extends TerraformStack {
   prepareStack(): void {
     this.ensureBackendExists();
     // The preparing pass lets tokens register cross-stack references; plain fragments have none.
-    this.plainFragments.clear();
+    // No copies are kept: App.synth prepares every stack before writing any, and copies of all of
+    // them at once would double the peak memory of a full cluster.
     for (const element of this.elements()) {
       const fragment = element.toTerraform();
-      const plain = plainOrNeedsResolve(fragment);
-      if (plain === NEEDS_RESOLVE) resolve(this, fragment, true);
-      else this.plainFragments.set(element, plain as Record<string, unknown>);
+      if (holdsTokens(fragment)) resolve(this, fragment, true);
     }
   }
 
   toTerraform(): any {
+    if (this.deferred) {
+      this.deferred.document = this.buildDocument();
+      return {};
+    }
+    return this.buildDocument();
+  }
+
+  private buildDocument(): Record<string, unknown> {
     const elements = this.elements();
     const rawOverrides = (this as unknown as { rawOverrides: Record<string, unknown> }).rawOverrides;
     const metadata: Record<string, unknown> = {
@@ -148,12 +227,10 @@ export class FastSynthStack extends TerraformStack {
     if (metadata.cloud === undefined) delete metadata.cloud;
     const tf: Record<string, unknown> = { '//': this.resolveFast({ metadata, outputs }) };
     for (const element of elements) {
-      const fragment = this.plainFragments.get(element) ?? (this.resolveFast(element.toTerraform()) as Record<string, unknown>);
-      mergePlain(tf, fragment);
+      mergePlain(tf, this.resolveFast(element.toTerraform()) as Record<string, unknown>);
     }
-    this.plainFragments.clear();
     if (Object.keys(rawOverrides).length === 0) return tf;
     deepMerge(tf, rawOverrides);
-    return this.resolveFast(tf);
+    return this.resolveFast(tf) as Record<string, unknown>;
   }
 }

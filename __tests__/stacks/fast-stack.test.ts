@@ -2,7 +2,9 @@ import { App, TerraformStack, TerraformVariable, Fn } from 'cdktf';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { edit, exampleText, modelOf } from '../helpers/cluster-text';
 import { buildCias } from '../../stacks/cias';
-import { FastSynthStack, plainOrNeedsResolve } from '../../stacks/fast-stack';
+import { FastSynthStack, holdsTokens, plainOrNeedsResolve, stableJson } from '../../stacks/fast-stack';
+// cdktf's own writer, resolved from cdktf's dependencies.
+const stableStringify = require(require.resolve('json-stable-stringify', { paths: [require.resolve('cdktf')] })) as (value: unknown, options: { space: number }) => string;
 
 /** cdktf's own synthesis of a stack, for comparison. */
 function cdktfToTerraform(stack: TerraformStack): unknown {
@@ -23,7 +25,32 @@ describe('FastSynthStack', () => {
       expect(stack).toBeInstanceOf(FastSynthStack);
       stack.prepareStack();
       const fast = stack.toTerraform();
-      expect(fast).toEqual(cdktfToTerraform(stack));
+      const reference = cdktfToTerraform(stack);
+      expect(fast).toEqual(reference);
+      // The file text too: cdktf writes with json-stable-stringify, cias with the native serializer;
+      // they differ only in how an empty {} or [] is laid out.
+      const compact = (text: string) => text.replace(/\{\n\s*\}/g, '{}').replace(/\[\n\s*\]/g, '[]');
+      expect(stableJson(fast)).toBe(compact(stableStringify(reference, { space: 2 })));
+    }
+  });
+
+  it('writes the stack files through cdktf (manifest, annotations) with the same text', () => {
+    const { mkdtempSync, readFileSync, rmSync } = require('fs') as typeof import('fs');
+    const outdir = mkdtempSync('/tmp/cias-fast-');
+    try {
+      const app = new App({ outdir, skipValidation: true });
+      const { hosts } = buildCias(app, modelOf(exampleText()));
+      app.synth();
+      const manifest = JSON.parse(readFileSync(`${outdir}/manifest.json`, 'utf8'));
+      expect(Object.keys(manifest.stacks).sort()).toEqual(['gateway', 'hosts', 'vms-e0', 'vms-e10']);
+      const text = readFileSync(`${outdir}/stacks/hosts/cdk.tf.json`, 'utf8');
+      expect(JSON.parse(text)).toEqual(JSON.parse(stableStringify(JSON.parse(text), { space: 2 })));
+      expect(text.indexOf('"//"')).toBeLessThan(text.indexOf('"locals"'));
+      expect(text.indexOf('"locals"')).toBeLessThan(text.indexOf('"resource"'));
+      expect(JSON.parse(text).resource.null_resource).toBeDefined();
+      expect(hosts.node.id).toBe('hosts');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
     }
   });
 
@@ -42,7 +69,11 @@ describe('FastSynthStack', () => {
   });
 
   it('recognises every token encoding as needing resolution', () => {
-    const needs = (value: unknown) => typeof plainOrNeedsResolve(value) === 'symbol';
+    const needs = (value: unknown) => {
+      const copyCheck = typeof plainOrNeedsResolve(value) === 'symbol';
+      expect(holdsTokens(value)).toBe(copyCheck);
+      return copyCheck;
+    };
     expect(needs('${TfToken[TOKEN.1]}')).toBe(true);
     expect(needs(['#{TfToken[TOKEN.2]}'])).toBe(true);
     expect(needs({ '${TfToken[TOKEN.3]}': 1 })).toBe(true);
