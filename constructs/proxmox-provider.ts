@@ -15,6 +15,7 @@ import {
   vmQemuNetworkToTerraform,
 } from '../.gen/providers/proxmox/vm-qemu';
 import { ClusterModel } from '../model/cluster';
+import { holdsTokens } from './plain-data';
 
 /** The provider version the bindings and `providers/proxmox@<version>.json` were generated from. */
 export const PROXMOX_PROVIDER_VERSION = '3.0.2-rc09';
@@ -109,7 +110,14 @@ export class ProxmoxVmQemu extends TerraformResource {
     };
     super(scope, id, meta);
     this.config = config;
+    this.isPlain = !holdsTokens(config);
   }
+
+  /**
+   * True when the configuration holds no token (cias builds VMs from plain model data): such a
+   * resource cannot register cross-stack references, so FastSynthStack skips its preparing pass.
+   */
+  readonly isPlain: boolean;
 
   protected synthesizeAttributes(): Record<string, unknown> {
     const attributes: Record<string, unknown> = {};
@@ -121,9 +129,8 @@ export class ProxmoxVmQemu extends TerraformResource {
           attributes[name] = vmQemuCpuToTerraform(this.config.cpu);
           break;
         case 'disks':
-          // The converter spells out all 57 disk slots as undefined; dropping them here keeps cdktf's
-          // token resolution from walking them for every VM (it halves synth time).
-          attributes[name] = withoutUndefined(vmQemuDisksToTerraform(this.config.disks));
+          // The converter spells out all 57 disk slots as undefined; FastSynthStack drops them.
+          attributes[name] = vmQemuDisksToTerraform(this.config.disks);
           break;
         case 'network':
           attributes[name] = listMapper(vmQemuNetworkToTerraform, true)(this.config.network);
@@ -149,19 +156,4 @@ export class ProxmoxVmQemu extends TerraformResource {
     }
     return attributes;
   }
-}
-
-function withoutUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutUndefined);
-  // Only plain objects: a token (IResolvable) must reach cdktf as it is.
-  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const kept: Record<string, unknown> = {};
-  let empty = true;
-  for (const [key, child] of Object.entries(value)) {
-    const compacted = withoutUndefined(child);
-    if (compacted === undefined) continue;
-    kept[key] = compacted;
-    empty = false;
-  }
-  return empty ? undefined : kept;
 }
