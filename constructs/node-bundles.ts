@@ -247,10 +247,13 @@ export function moosefsBundle(model: ClusterModel, node: NodeModel): InstallBund
       startChunkserver
         ? 'if ((changed)); then systemctl restart moosefs-chunkserver; else systemctl is-active --quiet moosefs-chunkserver || systemctl start moosefs-chunkserver; fi; systemctl enable moosefs-chunkserver >/dev/null 2>&1 || true'
         : 'systemctl disable --now moosefs-chunkserver >/dev/null 2>&1 || true',
-      `install -d ${MFS_MOUNT_POINT}`,
+      // An existing mount point answers EIO while its master restarts: only create it when unmounted.
+      `mountpoint -q ${MFS_MOUNT_POINT} || install -d ${MFS_MOUNT_POINT}`,
       `grep -qF '${fstabLine}' /etc/fstab || { sed -i '\\# ${MFS_MOUNT_POINT} moosefs #d' /etc/fstab; echo '${fstabLine}' >>/etc/fstab; }`,
       `mountpoint -q ${MFS_MOUNT_POINT} || mount ${MFS_MOUNT_POINT}`,
-      `install -d ${MFS_MOUNT_POINT}/cias ${MFS_MOUNT_POINT}/dump`,
+      // mfsdelayedinit mounts before the master answers (e.g. while a failover restores it): wait.
+      `for _ in $(seq 60); do stat -f ${MFS_MOUNT_POINT}/. >/dev/null 2>&1 && mkdir -p ${MFS_MOUNT_POINT}/cias ${MFS_MOUNT_POINT}/dump 2>/dev/null && break; sleep 2; done`,
+      `[[ -d ${MFS_MOUNT_POINT}/cias && -d ${MFS_MOUNT_POINT}/dump ]] || { echo 'cias: ${MFS_MOUNT_POINT} does not answer (is the MooseFS master up?)' >&2; exit 1; }`,
       `if ip -o addr show | grep -qw '${LAN.masterVip}'; then ${trash} >/dev/null || true; fi`,
     ],
   };
