@@ -15,6 +15,7 @@ import {
   vmQemuNetworkToTerraform,
 } from '../.gen/providers/proxmox/vm-qemu';
 import { ClusterModel } from '../model/cluster';
+import { keysToSnakeCase } from 'cdktf/lib/util';
 import { holdsTokens } from './plain-data';
 
 /** The provider version the bindings and `providers/proxmox@<version>.json` were generated from. */
@@ -140,6 +141,24 @@ export class ProxmoxVmQemu extends TerraformResource {
       }
     }
     return attributes;
+  }
+
+  /**
+   * Same fragment as TerraformResource.toTerraform, without its generic passes (dynamic-block
+   * processing and snake-casing of the whole attribute tree): the attributes are already in Terraform
+   * spelling, and a plain VM holds no dynamic block. Resources with tokens take cdktf's path.
+   */
+  toTerraform(): any {
+    if (!this.isPlain || this.hasResourceMove() || Object.keys(this.rawOverridesView()).length > 0) return super.toTerraform();
+    const attributes: Record<string, unknown> = this.synthesizeAttributes();
+    const meta = keysToSnakeCase(this.terraformMetaArguments) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(meta)) if (value !== undefined) attributes[key] = value;
+    attributes['//'] = this.constructNodeMetadata;
+    return { resource: { [this.terraformResourceType]: { [this.friendlyUniqueId]: attributes } } };
+  }
+
+  private rawOverridesView(): Record<string, unknown> {
+    return (this as unknown as { rawOverrides: Record<string, unknown> }).rawOverrides;
   }
 
   protected synthesizeHclAttributes(): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { App, TerraformStack, TerraformVariable, Fn } from 'cdktf';
+import { App, Fn, TerraformResource, TerraformStack, TerraformVariable } from 'cdktf';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { edit, exampleText, modelOf } from '../helpers/cluster-text';
 import { buildCias } from '../../stacks/cias';
@@ -51,6 +51,17 @@ describe('FastSynthStack', () => {
       expect(hosts.node.id).toBe('hosts');
     } finally {
       rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it("ProxmoxVmQemu's own toTerraform equals cdktf's generic one for every VM and the gateway", () => {
+    const app = new App({ outdir: '/tmp/cias-fast-unused', skipValidation: true });
+    const { shards, gateway } = buildCias(app, modelOf(exampleText()));
+    const vms = [...shards.flatMap((shard) => [...shard.slots.values()].map((slot) => slot.resource)), gateway.gateway.vm];
+    expect(vms.length).toBe(4);
+    for (const vm of vms) {
+      expect(vm.isPlain).toBe(true);
+      expect(vm.toTerraform()).toEqual(plainOrNeedsResolve(TerraformResource.prototype.toTerraform.call(vm)));
     }
   });
 
