@@ -4,7 +4,7 @@ import { VmQemuDisks } from '../.gen/providers/proxmox/vm-qemu';
 import { GATEWAY_VMID, LAN } from '../model/addressing';
 import { VmDisk, VmModel } from '../model/cluster';
 import { escapeTerraformTemplate } from '../render/install-bundle';
-import { ProxmoxVmQemu } from './proxmox-provider';
+import { ProxmoxVmQemu, ProxmoxVmQemuConfig } from './proxmox-provider';
 
 /** Every guest NIC sits on this bridge; it must exist on every node, since guests move between nodes. */
 export const GUEST_BRIDGE = 'vmbr0';
@@ -127,39 +127,50 @@ export interface VmSlotProps {
  * `lifecycle.ignore_changes` lists only what cias itself (or a tenant) changes on purpose: see
  * TENANT_IGNORED.
  */
-export class VmSlot extends Construct {
+/**
+ * One tenant VM. The slot is itself the `proxmox_vm_qemu` resource (one construct per VM, not two: a
+ * full cluster has 124,245 of them), with the VMID as its logical ID.
+ */
+export class VmSlot extends ProxmoxVmQemu {
   readonly vm: VmModel;
-  readonly resource: ProxmoxVmQemu;
 
   constructor(scope: Construct, id: string, props: VmSlotProps) {
-    super(scope, id);
-    const vm = props.vm;
-    if (vm.vmid === GATEWAY_VMID) throw new Error(`VMID ${GATEWAY_VMID} is the gateway, not a tenant VM`);
-    this.vm = vm;
-    const { disks, bootDisk } = diskLayout(vm.disks, vm.cloudInit);
-    this.resource = new ProxmoxVmQemu(this, 'vm', {
-      provider: props.provider,
-      vmid: vm.vmid,
-      name: vm.name,
-      // Free text from cluster.yaml: `${` in it must not become a Terraform interpolation.
-      description: vm.description === undefined ? undefined : escapeTerraformTemplate(vm.description),
-      targetNode: vm.node,
-      clone: vm.template,
-      fullClone: vm.fullClone,
-      cpu: { cores: vm.cores, sockets: vm.sockets, type: props.cpuType ?? DEFAULT_CPU_TYPE },
-      memory: vm.memoryMb,
-      scsihw: 'virtio-scsi-single',
-      disks,
-      network: [{ id: 0, model: 'virtio', bridge: GUEST_BRIDGE, macaddr: vm.mac }],
-      ...(vm.cloudInit && { osType: 'cloud-init', ipconfig0: cloudInitIpConfig(vm.ip) }),
-      startAtNodeBoot: vm.onboot,
-      tags: proxmoxTags(vm.tags),
-      boot: `order=${bootDisk}`,
-      lifecycle: { ignoreChanges: [...TENANT_IGNORED] },
-    });
+    super(scope, id, vmSlotConfig(props));
+    this.vm = props.vm;
     // The logical ID is the VMID, so a VM keeps its Terraform address whatever else changes.
-    this.resource.overrideLogicalId(vmLogicalId(vm.vmid));
+    this.overrideLogicalId(vmLogicalId(props.vm.vmid));
   }
+
+  /** The resource (the slot itself; kept for callers that treat slots and resources alike). */
+  get resource(): ProxmoxVmQemu {
+    return this;
+  }
+}
+
+export function vmSlotConfig(props: VmSlotProps): ProxmoxVmQemuConfig {
+  const vm = props.vm;
+  if (vm.vmid === GATEWAY_VMID) throw new Error(`VMID ${GATEWAY_VMID} is the gateway, not a tenant VM`);
+  const { disks, bootDisk } = diskLayout(vm.disks, vm.cloudInit);
+  return {
+    provider: props.provider,
+    vmid: vm.vmid,
+    name: vm.name,
+    // Free text from cluster.yaml: `${` in it must not become a Terraform interpolation.
+    description: vm.description === undefined ? undefined : escapeTerraformTemplate(vm.description),
+    targetNode: vm.node,
+    clone: vm.template,
+    fullClone: vm.fullClone,
+    cpu: { cores: vm.cores, sockets: vm.sockets, type: props.cpuType ?? DEFAULT_CPU_TYPE },
+    memory: vm.memoryMb,
+    scsihw: 'virtio-scsi-single',
+    disks,
+    network: [{ id: 0, model: 'virtio', bridge: GUEST_BRIDGE, macaddr: vm.mac }],
+    ...(vm.cloudInit && { osType: 'cloud-init', ipconfig0: cloudInitIpConfig(vm.ip) }),
+    startAtNodeBoot: vm.onboot,
+    tags: proxmoxTags(vm.tags),
+    boot: `order=${bootDisk}`,
+    lifecycle: { ignoreChanges: [...TENANT_IGNORED] },
+  };
 }
 
 export function vmLogicalId(vmid: number): string {
