@@ -501,10 +501,11 @@ function metaloggerCaughtUp(lab: Lab, node: string, sinceEpoch: number): true | 
   return result.status === 0 && Number(result.stdout.trim()) >= sinceEpoch ? true : undefined;
 }
 
-/** The last line a unit wrote (`/var/log/cias-lab/<unit>.service.log` inside the node). */
+/** Why a unit stopped, from `/var/log/cias-lab/<unit>.service.log` inside the node: its first error line. */
 function lastLogLine(lab: Lab, node: string, unit: string): string {
-  const lines = (lab.readFile(node, `/var/log/cias-lab/${unit}.service.log`) ?? '').split('\n').filter((line) => line.trim() && !/^(error occurred|exiting|.*process exited)/.test(line));
-  return lines.slice(-2).join(' / ') || 'no log';
+  const lines = (lab.readFile(node, `/var/log/cias-lab/${unit}.service.log`) ?? '').split('\n').filter((line) => line.trim().length > 0);
+  const cause = [...lines].reverse().find((line) => /can't|cannot|denied|EACCES|ENOENT|no such/i.test(line) && !/^\w+\[\d+\]:/.test(line));
+  return cause ?? (lines.slice(-2).join(' / ') || 'no log');
 }
 
 function mib(bytes: number): string {
