@@ -5,6 +5,7 @@ import { existsSync } from 'fs';
 import { loadClusterFile } from '../model/load';
 import { addrCommand } from './addr';
 import { diagramCommand } from './diagram';
+import { labCommand } from './lab';
 import { planSummaryCommand } from './plan-summary';
 import { EXIT_OK, EXIT_USAGE, UsageError } from './exit-codes';
 import { Output, validateCommand } from './validate';
@@ -20,6 +21,8 @@ Commands:
                            Draw the topology as a standalone SVG (default: stdout).
   plan-summary [--cluster f] <stack>=<plan.json>...|<dir>
                            Markdown summary of terraform show -json plans, for a PR comment.
+  lab up [file] | status | drill [file] [--keep] | down
+                           Rehearse a cluster on this machine (root): namespaces, real daemons, terraform.
   help                     This text.
 
 Exit codes: 0 ok, 1 bad input, 2 bad usage.`;
@@ -102,6 +105,8 @@ export async function main(argv: readonly string[], io: Output = consoleOutput):
         return diagramCommand(rest, io);
       case 'plan-summary':
         return planSummaryCommand(rest, io);
+      case 'lab':
+        return labCommand(rest, io);
       default:
         throw new UsageError(`unknown command ${command}`);
     }
