@@ -4,7 +4,8 @@
  */
 import * as path from 'path';
 import { DEFAULT_DRILL_CLUSTER, drillLabOptions, formatDrillReport, runDrill, writeDrillReport } from '../lab/drill';
-import { formatCheckReport, formatLabStatus, labDown, labStatus, labUp } from '../lab';
+import { formatCheckReport, formatLabStatus, labDown, labPaths, labStatus, labUp } from '../lab';
+import { isAlive, readState } from '../lab/state';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes';
 
 export const EXIT_LAB_FAILED = 1;
@@ -89,7 +90,22 @@ export async function labCommand(args: readonly string[], io: LabIo): Promise<nu
       case 'drill': {
         const parsed = parse(rest, ['keep'], ['report-dir']);
         const file = atMostOneFile(parsed.positionals, 'drill');
-        const report = await runDrill({ clusterFile: file, keep: parsed.options.has('keep'), log });
+        const keep = parsed.options.has('keep');
+        const labWasUp = Object.values(readState(labPaths())?.nodes ?? {}).some((node) => isAlive(node.init));
+        // Interrupted: a lab this drill brought up still goes (the drill's own cleanup never runs then).
+        const interrupted = (signal: NodeJS.Signals) => {
+          io.err(`cias lab drill: ${signal}${labWasUp || keep ? '' : ', taking the lab down'}`);
+          void (labWasUp || keep ? Promise.resolve() : labDown().then(() => undefined)).finally(() => process.exit(EXIT_LAB_FAILED));
+        };
+        process.once('SIGINT', interrupted);
+        process.once('SIGTERM', interrupted);
+        let report;
+        try {
+          report = await runDrill({ clusterFile: file, keep, log });
+        } finally {
+          process.removeListener('SIGINT', interrupted);
+          process.removeListener('SIGTERM', interrupted);
+        }
         const written = writeDrillReport(report, (parsed.options.get('report-dir') as string | undefined) ?? 'lab-report');
         io.out(formatDrillReport(report));
         io.out(`report: ${written.markdown}, ${written.json}`);
