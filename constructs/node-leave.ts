@@ -7,7 +7,13 @@ import { ProvisioningResourceType } from './host-push';
 import { TerraformData } from './terraform-data';
 
 export interface NodeLeaveProps {
-  readonly node: NodeModel;
+  readonly node: Pick<NodeModel, 'name' | 'ip' | 'fqdn' | 'ssh'>;
+  /**
+   * A retired node keeps its leave resource in the configuration with no instance (count 0): Terraform
+   * runs a destroy-time provisioner only while its block is still in the configuration, so this is
+   * what makes removing a node run scenario 5. @default false
+   */
+  readonly retired?: boolean;
   readonly resourceType: ProvisioningResourceType;
   /**
    * Private key file on the machine running terraform. Destroy-time provisioners may only read their
@@ -83,6 +89,7 @@ export class NodeLeave extends Construct {
     const leaveOnDestroy = { type: 'remote-exec', when: 'destroy', inline: nodeLeaveCommands(props.node, LAN.masterVip) } as RemoteExecProvisioner;
     const provisioners = [leaveOnDestroy];
     const dependsOn = props.dependsOn ? [...props.dependsOn] : undefined;
+    const count = props.retired ? 0 : undefined;
     this.resource =
       props.resourceType === 'terraform_data'
         ? new TerraformData(this, 'scenario5', {
@@ -91,12 +98,14 @@ export class NodeLeave extends Construct {
             connection,
             provisioners,
             dependsOn,
+            count,
           })
         : new NullResource(this, 'scenario5', {
             triggers: details,
             connection,
             provisioners,
             dependsOn,
+            count,
             lifecycle: { ignoreChanges: ['triggers'] },
           });
   }

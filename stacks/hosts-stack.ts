@@ -5,6 +5,8 @@ import { ClusterModel } from '../model/cluster';
 import { MasterNode } from '../constructs/master-node';
 import { ProxmoxNode } from '../constructs/proxmox-node';
 import { SlaveNode } from '../constructs/slave-node';
+import { NodeLeave } from '../constructs/node-leave';
+import { RetiredAddress } from '../model/cluster';
 import { secretVariable } from './secrets';
 
 export const HOSTS_STACK_NAME = 'hosts';
@@ -34,5 +36,32 @@ export class HostsStack extends FastSynthStack {
       }
     }
     this.nodes = nodes;
+    // Removing a node means moving it under retired: its leave resource stays, with no instance, so
+    // Terraform destroys the existing one and runs scenario 5 on the node.
+    for (const retired of model.retired) {
+      const node = retiredNode(retired, model);
+      if (!node || nodes.has(node.name)) continue;
+      new NodeLeave(new Construct(this, node.name), 'leave', {
+        node,
+        retired: true,
+        resourceType,
+        sshKeyFile: model.provisioning.sshKeyFile,
+        bastion: model.provisioning.bastion,
+      });
+    }
   }
 }
+
+/**
+ * The node a retired entry stands for, when it was a Proxmox node of this domain
+ * (pve.<rack>.<position>.<o3>-<o4>.<domain> → pve-<rack>-<position>-<o3>-<o4>); NAS entries and
+ * foreign names have no leave resource.
+ */
+export function retiredNode(retired: RetiredAddress, model: ClusterModel): NodeLeaveNode | undefined {
+  const suffix = `.${model.domain}`;
+  if (!retired.hostname.startsWith('pve.') || !retired.hostname.endsWith(suffix)) return undefined;
+  const name = retired.hostname.slice(0, -suffix.length).replace(/\./g, '-');
+  return { name, ip: retired.ip, fqdn: retired.hostname, ssh: { host: retired.ip, port: 22, user: 'root' } };
+}
+
+type NodeLeaveNode = { name: string; ip: string; fqdn: string; ssh: { host: string; port: number; user: string } };

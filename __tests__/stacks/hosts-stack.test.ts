@@ -29,6 +29,7 @@ describe('hosts stack', () => {
   const example = exampleText();
   const hosts = hostsOf(example);
   const resources = byPath(hosts);
+  const nodeC = example.slice(example.indexOf('  - rack: master-rack\n    position: c'), example.indexOf('\nretired:'));
   const uploadedBundles = () => {
     const locals = (hosts.locals ?? {}) as Record<string, string>;
     const provisioners = [...resources.values()].flatMap((r) => (r.provisioner as Record<string, Record<string, string>>[] | undefined) ?? []);
@@ -128,6 +129,52 @@ describe('hosts stack', () => {
     expect(paths(diff.added, after)).toEqual([...PUSHES.map((p) => `pve-rack-2-a-2-1/${p}/push`), 'pve-rack-2-a-2-1/leave/scenario5'].sort());
     expect(diff.removed).toEqual([]);
     expect(paths(diff.changed, after)).toEqual(NODES.map((n) => `${n}/membership/push`));
+  });
+
+  it('retiring a node keeps its leave resource (count 0) at the same address, so scenario 5 runs', () => {
+    const retired = edit(
+      edit(example, nodeC, '').replace('\n\n\nretired', '\n\nretired'),
+      'retired: []',
+      'retired:\n  - { ip: 10.254.1.3, hostname: pve.master-rack.c.1-3.example.com }',
+    );
+    const after = hostsOf(retired);
+    const diff = diffResources(hosts, after);
+    const leave = addressOfPath(hosts, 'pve-master-rack-c-1-3/leave/scenario5');
+    expect(diff.removed).not.toContain(leave);
+    expect(diff.removed).toHaveLength(PUSHES.length);
+    expect(diff.changed).toContain(leave);
+    const tombstone = resourcesOf(after).get(leave)!;
+    expect(tombstone.count).toBe(0);
+    const remote = (tombstone.provisioner as Record<string, Record<string, unknown>>[])[0]['remote-exec'];
+    expect(remote.when).toBe('destroy');
+  });
+
+  it('terraform runs the destroy-time provisioner of a resource whose count drops to 0 (the mechanism retiring relies on)', () => {
+    const { mkdtempSync, writeFileSync, existsSync, readFileSync } = require('fs') as typeof import('fs');
+    const dir = mkdtempSync(join(require('os').tmpdir(), 'cias-tombstone-'));
+    try {
+      const marker = join(dir, 'scenario5-ran');
+      const resource = (count?: number) => ({
+        resource: {
+          terraform_data: {
+            leave: {
+              ...(count === undefined ? {} : { count }),
+              triggers_replace: { node_name: 'pve-x' },
+              provisioner: [{ 'local-exec': { when: 'destroy', command: `echo left > ${marker}` } }],
+            },
+          },
+        },
+      });
+      writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(resource()));
+      terraform(dir, 'init', '-input=false', '-no-color');
+      terraform(dir, 'apply', '-auto-approve', '-input=false', '-no-color');
+      expect(existsSync(marker)).toBe(false);
+      writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(resource(0)));
+      terraform(dir, 'apply', '-auto-approve', '-input=false', '-no-color');
+      expect(readFileSync(marker, 'utf8')).toBe('left\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('removing a node removes only its own resources (and updates the others’ membership)', () => {
