@@ -30,6 +30,7 @@ export const DEFAULT_VIP_PREFIX = 8;
 export const DEFAULT_VIRTUAL_ROUTER_ID = 51;
 export const DEFAULT_ADVERT_INTERVAL_SECONDS = 1;
 export const DEFAULT_NOTIFY_MASTER_SCRIPT = '/usr/local/sbin/keepalived_to_master.sh';
+export const DEFAULT_NOTIFY_BACKUP_SCRIPT = '/usr/local/sbin/keepalived_to_backup.sh';
 /** Name of the one VRRP instance; scripts may look for it in keepalived's logs or notify FIFO. */
 export const VRRP_INSTANCE_NAME = 'VI_CIAS';
 
@@ -78,6 +79,11 @@ export interface KeepalivedParams {
   readonly advertIntervalSeconds?: number;
   /** Script run on becoming master (scenario 3). @default '/usr/local/sbin/keepalived_to_master.sh' */
   readonly notifyMasterScript?: string;
+  /**
+   * Script run on entering BACKUP or FAULT (a demoted master stops its mfsmaster).
+   * @default '/usr/local/sbin/keepalived_to_backup.sh'
+   */
+  readonly notifyBackupScript?: string;
   /** VRRP PASS authentication, 1..8 characters; the same on every node. @default undefined (no authentication) */
   readonly authPassword?: string;
   /**
@@ -149,6 +155,7 @@ interface ResolvedParams {
   readonly virtualRouterId: number;
   readonly advertIntervalSeconds: number;
   readonly notifyMasterScript: string;
+  readonly notifyBackupScript: string;
   readonly authPassword: string | undefined;
   readonly unicast: boolean;
   /** Master-capable peers other than this node, in the order given, without duplicates. */
@@ -212,6 +219,8 @@ function renderConf(p: ResolvedParams, variant: Variant): string {
     lines.push('    }');
   }
   lines.push(`    notify_master ${p.notifyMasterScript}`);
+  lines.push(`    notify_backup ${p.notifyBackupScript}`);
+  lines.push(`    notify_fault ${p.notifyBackupScript}`);
   lines.push('}', '');
   return lines.join('\n');
 }
@@ -233,6 +242,7 @@ function resolveParams(params: KeepalivedParams): ResolvedParams {
   const virtualRouterId = params.virtualRouterId ?? DEFAULT_VIRTUAL_ROUTER_ID;
   const advertIntervalSeconds = params.advertIntervalSeconds ?? DEFAULT_ADVERT_INTERVAL_SECONDS;
   const notifyMasterScript = params.notifyMasterScript ?? DEFAULT_NOTIFY_MASTER_SCRIPT;
+  const notifyBackupScript = params.notifyBackupScript ?? DEFAULT_NOTIFY_BACKUP_SCRIPT;
 
   if (!isHostName(params.nodeName)) problems.push(`nodeName ${JSON.stringify(params.nodeName)} is not a host name`);
   for (const [field, value] of [
@@ -268,8 +278,13 @@ function resolveParams(params: KeepalivedParams): ResolvedParams {
   if (!Number.isInteger(advertIntervalSeconds) || advertIntervalSeconds < 1 || advertIntervalSeconds > 255) {
     problems.push(`advertIntervalSeconds ${advertIntervalSeconds} is not a whole number of seconds in 1..255 (VRRPv2)`);
   }
-  if (!SCRIPT_PATH.test(notifyMasterScript) || notifyMasterScript.split('/').some((part) => part === '.' || part === '..')) {
-    problems.push(`notifyMasterScript ${JSON.stringify(notifyMasterScript)} is not an absolute path without blanks, quotes or . / .. parts`);
+  for (const [field, script] of [
+    ['notifyMasterScript', notifyMasterScript],
+    ['notifyBackupScript', notifyBackupScript],
+  ] as const) {
+    if (!SCRIPT_PATH.test(script) || script.split('/').some((part) => part === '.' || part === '..')) {
+      problems.push(`${field} ${JSON.stringify(script)} is not an absolute path without blanks, quotes or . / .. parts`);
+    }
   }
   if (params.authPassword !== undefined) {
     if (params.authPassword.length < 1 || params.authPassword.length > MAX_AUTH_PASSWORD_LENGTH) {
@@ -312,6 +327,7 @@ function resolveParams(params: KeepalivedParams): ResolvedParams {
     virtualRouterId,
     advertIntervalSeconds,
     notifyMasterScript,
+    notifyBackupScript,
     authPassword: params.authPassword,
     unicast: params.unicastPeers !== undefined,
     unicastPeerIps,

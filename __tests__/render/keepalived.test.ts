@@ -151,6 +151,15 @@ describe('unicast and authentication', () => {
   });
 });
 
+describe('demotion', () => {
+  it('runs keepalived_to_backup.sh on BACKUP and FAULT, in the normal and the force-master file', () => {
+    for (const text of [renderKeepalivedConf(base), renderKeepalivedForceMasterConf(base)]) {
+      const instance = block(text, 'vrrp_instance VI_CIAS');
+      expect(instance).toEqual(expect.arrayContaining(['notify_backup /usr/local/sbin/keepalived_to_backup.sh', 'notify_fault /usr/local/sbin/keepalived_to_backup.sh']));
+    }
+  });
+});
+
 describe('routes from the VIP', () => {
   it('sends traffic for the gateway from 10.254.0.254 while this node is master', () => {
     const text = renderKeepalivedConf({ ...base, routeFromVip: ['10.0.0.254'] });

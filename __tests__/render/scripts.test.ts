@@ -13,6 +13,7 @@ const SCRIPTS_DIR = join(REPO, 'render', 'scripts');
 const ARCHITECTURE_PATHS = [
   '/usr/local/lib/cias/common.sh',
   '/usr/local/sbin/keepalived_to_master.sh',
+  '/usr/local/sbin/keepalived_to_backup.sh',
   '/usr/local/sbin/dlll_cias-switch_to_master.sh',
   '/usr/local/sbin/cias-node-leave',
   '/usr/local/sbin/cias-delete-node',

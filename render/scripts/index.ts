@@ -34,6 +34,7 @@ const LIBRARIES = ['common.sh', 'pve.sh'] as const;
 /** Commands; the source file drops `.sh` for the `cias-*` commands, the seed's names keep it. */
 const COMMANDS = [
   'keepalived_to_master.sh',
+  'keepalived_to_backup.sh',
   'dlll_cias-switch_to_master.sh',
   'cias-node-leave.sh',
   'cias-delete-node.sh',
