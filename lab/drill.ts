@@ -250,10 +250,20 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const leavingModel = model.nodes.find((node) => node.name === leaving);
     if (!leavingModel) throw new StepFailed(`${leaving} is not in ${clusterFile}`);
     const tenantVmid = 101;
-    await step(`tenant VM ${tenantVmid} on ${leaving}`, async () => {
-      // A running tenant VM (in the Proxmox shims) that failover must leave alone and scenario 5 must migrate.
-      lab.exec(leaving, ['/usr/lib/cias-lab/shims/cias-shim-admin', 'vm', leaving, String(tenantVmid), '--memory-mb', '512', '--onboot', '1', '--status', 'running', '--disk', `a_mfs:${tenantVmid}/vm-${tenantVmid}-disk-0.qcow2`]);
-      return { ok: true, detail: 'registered with the Proxmox shims, running' };
+    const gatewayVmid = model.gateway?.vmid ?? 100;
+    await step(`guests: gateway VM ${gatewayVmid} on ${master}, VM ${tenantVmid} on ${leaving}`, async () => {
+      // Running guests (in the Proxmox shims, disks on the shared MooseFS storage): the failover must
+      // bring the gateway to the new master and leave the tenant alone; scenario 5 must migrate the tenant.
+      const guest = (node: string, vmid: number, name: string, memoryMb: number) =>
+        lab.exec(node, [SHIM_ADMIN, 'vm', node, String(vmid), '--name', name, '--memory-mb', String(memoryMb), '--onboot', '1', '--status', 'running', '--disk', `a_mfs:${vmid}/vm-${vmid}-disk-0.qcow2`]);
+      guest(master, gatewayVmid, 'cias-router', 2048);
+      guest(leaving, tenantVmid, 'tenant', 512);
+      const gateway = vmPlacement(lab, master, gatewayVmid);
+      const tenant = vmPlacement(lab, master, tenantVmid);
+      return {
+        ok: gateway?.node === master && tenant?.node === leaving && gateway.status === 'running' && tenant.status === 'running',
+        detail: `registered with the Proxmox shims: ${gatewayVmid} ${gateway?.status} on ${gateway?.node}, ${tenantVmid} ${tenant?.status} on ${tenant?.node}`,
+      };
     });
 
     // 1. Data.
@@ -277,6 +287,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       const killedKeepalived = signalNodeProcesses(record, 'keepalived', 'SIGKILL');
       const killedMaster = signalNodeProcesses(record, 'mfsmaster', 'SIGKILL');
       for (const ifname of new Set([crashed.lan.name, crashed.wan.name])) run('ip', ['-n', crashed.namespace, 'link', 'set', ifname, 'down']);
+      // The shims have no corosync: they learn that the node is gone from us, as members would within seconds.
+      setPveOnline(lab, writer, master, false);
       const timings: { -readonly [K in keyof FailoverTimings]: FailoverTimings[K] } = {
         crashedMaster: master,
         chunkserversExpected: survivorIps.length,
@@ -314,9 +326,14 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       const outcome = await poll(() => failoverOutcome(lab, next, crashEpoch), deadlineMs, 250);
       timings.failoverScriptExit = outcome?.value;
       const okScript = outcome?.value === 0;
+      const gateway = vmPlacement(lab, next, gatewayVmid);
+      const tenant = vmPlacement(lab, next, tenantVmid);
+      const guestsOk = gateway?.node === next && gateway.status === 'running' && tenant?.node === leaving && tenant.status === 'running';
       return {
-        ok: okScript && killedKeepalived.length > 0 && killedMaster.length > 0,
-        detail: `${killed}; ${next} took over; keepalived_to_master.sh exit ${outcome ? outcome.value : 'not finished'}`,
+        ok: okScript && guestsOk && killedKeepalived.length > 0 && killedMaster.length > 0,
+        detail:
+          `${killed}; ${next} took over; keepalived_to_master.sh exit ${outcome ? outcome.value : 'not finished'}; ` +
+          `gateway VM ${gatewayVmid} ${gateway?.status ?? 'missing'} on ${gateway?.node ?? 'no node'}, VM ${tenantVmid} ${tenant?.status ?? 'missing'} on ${tenant?.node ?? 'no node'}`,
       };
     });
     const f = failover as FailoverTimings | undefined;
@@ -348,6 +365,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       const off = await poll(() => (isAlive(lab.node(master).init) ? undefined : true), deadlineMs);
       if (!off) return { ok: false, detail: 'PID 1 did not end after SIGKILL' };
       await powerOnNode(paths, crashed, topology.wanGateway);
+      setPveOnline(lab, newMaster, master, true);
       const units = ['keepalived', 'moosefs-metalogger', 'moosefs-chunkserver'];
       const failedUnits = () => units.filter((unit) => lab.exec(master, ['systemctl', 'is-failed', '--quiet', unit], { allowFailure: true }).status === 0);
       const missing = (): string[] => {
@@ -388,12 +406,13 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       }, 20_000, 250);
       const mfsmasters = topology.nodes.filter((node) => runsDaemon(lab, node.name, 'mfsmaster')).map((node) => node.name);
       const registered = registeredChunkservers(topology.vip) ?? [];
+      const gateway = vmPlacement(lab, switchTo, gatewayVmid);
       return {
-        ok: result.status === 0 && settled !== undefined,
+        ok: result.status === 0 && settled !== undefined && gateway?.node === switchTo && gateway.status === 'running',
         detail:
           `dlll_cias-switch_to_master.sh exit ${result.status}; VIP on ${watchVip().join(', ') || 'no node'}, ` +
           `external IP on ${addressHolders(topology, topology.masterExternalIp).join(', ') || 'no node'}, mfsmaster on ${mfsmasters.join(', ') || 'no node'}, ` +
-          `${registered.length} of ${topology.nodes.length} chunkservers registered`,
+          `${registered.length} of ${topology.nodes.length} chunkservers registered; gateway VM ${gatewayVmid} ${gateway?.status ?? 'missing'} on ${gateway?.node ?? 'no node'}`,
       };
     });
 
@@ -499,6 +518,21 @@ function shimCallsSince(paths: LabPaths, since: Date): ShimCall[] {
 function metaloggerCaughtUp(lab: Lab, node: string, sinceEpoch: number): true | undefined {
   const result = lab.exec(node, ['bash', '-c', 'stat -c %Y /var/lib/mfs/metadata_ml.mfs.back 2>/dev/null'], { allowFailure: true });
   return result.status === 0 && Number(result.stdout.trim()) >= sinceEpoch ? true : undefined;
+}
+
+const SHIM_ADMIN = '/usr/lib/cias-lab/shims/cias-shim-admin';
+
+/** Tells the Proxmox shims (through a running node) what corosync would see: a node gone or back. */
+function setPveOnline(lab: Lab, via: string, node: string, online: boolean): void {
+  lab.exec(via, [SHIM_ADMIN, 'node', node, '--online', online ? '1' : '0']);
+}
+
+/** "node status" of a guest in the fake cluster, seen from `via`. */
+function vmPlacement(lab: Lab, via: string, vmid: number): { node: string; status: string } | undefined {
+  const result = lab.exec(via, ['pvesh', 'get', '/cluster/resources', '--type', 'vm', '--output-format', 'json'], { allowFailure: true });
+  if (result.status !== 0) return undefined;
+  const vm = (JSON.parse(result.stdout) as { vmid: number; node: string; status: string }[]).find((entry) => entry.vmid === vmid);
+  return vm && { node: vm.node, status: vm.status };
 }
 
 /** Why a unit stopped, from `/var/log/cias-lab/<unit>.service.log` inside the node: its first error line. */

@@ -98,6 +98,9 @@ describe('the drill on lab/cluster.lab.yaml', () => {
     expect(report.failover?.chunkserversExpected).toBe(2);
     expect(report.failover?.failoverScriptExit).toBe(0);
     expect(stepNamed(`crash master ${A}`)?.ok).toBe(true);
+    // Scenario 3 for the guests: the gateway comes to the new master, the tenant VM stays where it runs.
+    expect(stepNamed('guests:')?.ok).toBe(true);
+    expect(stepNamed(`crash master ${A}`)?.detail).toContain(`gateway VM 100 running on ${B}, VM 101 running on ${C}`);
     expect(report.weakNodeHeldVip).toBe(false);
   });
 
@@ -121,19 +124,17 @@ describe('the drill on lab/cluster.lab.yaml', () => {
     expect(stepNamed(`power-cycle ${A}`)?.ok).toBe(true);
   });
 
-  // Known failure: nothing stops mfsmaster on the demoted node (no notify_backup; the switch script
-  // only starts the master here), so after the switch mfsmaster runs on both nodes.
-  test.failing('the manual switch moves both VIPs and the only mfsmaster to the bootstrap node', () => {
+  test('the manual switch moves both VIPs and the only mfsmaster to the bootstrap node (the demoted master stops its own)', () => {
     expect(stepNamed(`manual switch to ${A}`)?.ok).toBe(true);
   });
 
-  test('the manual switch moved both VIPs to the bootstrap node', () => {
-    expect(stepNamed(`manual switch to ${A}`)?.detail).toMatch(new RegExp(`VIP on ${A}, external IP on ${A}, mfsmaster on ${A}`));
+  test('the manual switch moved both VIPs and the gateway VM to the bootstrap node', () => {
+    const detail = stepNamed(`manual switch to ${A}`)?.detail;
+    expect(detail).toMatch(new RegExp(`exit 0; VIP on ${A}, external IP on ${A}, mfsmaster on ${A}`));
+    expect(detail).toContain(`gateway VM 100 running on ${A}`);
   });
 
-  // Known failure (constructs/node-leave.ts): terraform does not run the destroy-time provisioner of a
-  // resource removed from the configuration, so cias-node-leave never runs when a node leaves the file.
-  test.failing('node leave: the VM migrates away, the master runs pvecm delnode, the node powers off', () => {
+  test('node leave: the VM migrates to the other non-master node, the master runs pvecm delnode, the node powers off', () => {
     expect(stepNamed(`node leave ${C}`)?.ok).toBe(true);
     expect(report.leaveCalls).toContainEqual(expect.objectContaining({ node: C, cmd: 'pvesh', argv: ['create', `/nodes/${C}/qemu/101/migrate`, '--target', B, '--online', '1'] }));
     expect(report.leaveCalls).toContainEqual(expect.objectContaining({ node: A, cmd: 'pvecm', argv: ['delnode', C] }));
