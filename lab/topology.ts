@@ -58,7 +58,10 @@ export interface LabTopologyInput {
   readonly uplinkProbeIp?: string;
   /** Root-namespace address on the /16 leg. @default `10.254.255.1` */
   readonly hostLegIp?: string;
-  /** Size of every lab disk (sparse: only written blocks use space). @default 4096 */
+  /**
+   * Size of every lab disk (sparse: only written blocks use space). Above the chunkservers' 5 GiB
+   * HDD_LEAVE_SPACE_DEFAULT, or MooseFS could store nothing. @default 12288
+   */
   readonly diskSizeMiB?: number;
 }
 
@@ -132,7 +135,7 @@ export function planTopology(input: LabTopologyInput): LabTopology {
   const lanPrefix = input.lanPrefix ?? 8;
   const probeIp = input.uplinkProbeIp ?? '198.51.100.1';
   const hostLegIp = input.hostLegIp ?? '10.254.255.1';
-  const diskSizeMiB = input.diskSizeMiB ?? 4096;
+  const diskSizeMiB = input.diskSizeMiB ?? 12288;
   if (!Number.isInteger(diskSizeMiB) || diskSizeMiB < 512) problems.push(`disk size ${diskSizeMiB} MiB must be an integer of at least 512 (XFS needs 300)`);
   const hostLegNetwork = isIpv4(hostLegIp) ? subnetBounds(hostLegIp, HOST_LEG_PREFIX).network : '';
 

@@ -118,9 +118,7 @@ describe('the drill on lab/cluster.lab.yaml', () => {
     expect(afterSwitch.bytesChecked).toBe(report.bytesWritten + 16 * MIB);
   });
 
-  // Known failure (lab/systemctl-shim boot_units): units start before /etc/fstab is mounted, so after a
-  // reboot the chunkserver finds /data/sdb unmounted and root-owned and exits (EACCES on .lock).
-  test.failing('the power-cycled node rejoins: keepalived backup, chunkserver and metalogger registered, mount back', () => {
+  test('the power-cycled node rejoins: keepalived backup, chunkserver and metalogger registered, mount back', () => {
     expect(stepNamed(`power-cycle ${A}`)?.ok).toBe(true);
   });
 

@@ -155,7 +155,7 @@ test('every node answers SSH with the generated key and is a machine of its own'
   expect(refused.stderr).toContain('Permission denied (publickey)');
   // Each node has its own data disk, a loop device of the host, and no other block device.
   for (const node of lab.topology.nodes) {
-    expect(lab.ssh(node.ip, 'blockdev --getsize64 /dev/sdb; ls /dev | grep -c "^loop"').stdout).toBe(`${4096 * 1024 * 1024}\n1\n`);
+    expect(lab.ssh(node.ip, 'blockdev --getsize64 /dev/sdb; ls /dev | grep -c "^loop"').stdout).toBe(`${12288 * 1024 * 1024}\n1\n`);
   }
   // Nodes reach each other as root, as members of a PVE cluster do.
   expect(lab.ssh(a.ip, `ssh -o BatchMode=yes ${b.name} hostname`).stdout).toBe(`${b.name}\n`);

@@ -21,7 +21,7 @@ describe('planTopology', () => {
       ['cias-lab-pve-lab-b-1-2', { name: 'vmbr0', cidr: '10.254.1.2/8' }, { name: 'vmbr0', cidr: '192.168.56.12/24' }, 'lan2', undefined, true, ['sdb']],
       ['cias-lab-pve-lab-c-1-3', { name: 'vmbr0', cidr: '10.254.1.3/8' }, { name: 'vmbr0', cidr: '192.168.56.13/24' }, 'lan3', undefined, false, ['sdb']],
     ]);
-    expect(topology.diskSizeMiB).toBe(4096);
+    expect(topology.diskSizeMiB).toBe(12288);
   });
 
   test('a separate WAN interface gets its own port in the WAN bridge and no patch', () => {

@@ -75,8 +75,8 @@ describe('cias-prepare-disks', () => {
 
     const lines = readFileSync(fstab, 'utf8').split('\n');
     expect(lines.slice(0, 2)).toEqual(['# /etc/fstab: static file system information.', 'UUID=1111-2222 / ext4 errors=remount-ro 0 1']);
-    expect(lines).toContain(`UUID=${probe(xfs, 'UUID')} ${dataRoot}/${xfsName} xfs defaults,noatime,nofail 0 2`);
-    expect(lines).toContain(`UUID=${probe(ext4, 'UUID')} ${dataRoot}/${ext4Name} ext4 defaults,noatime,nofail 0 2`);
+    expect(lines).toContain(`UUID=${probe(xfs, 'UUID')} ${dataRoot}/${xfsName} xfs defaults,noatime,nofail,x-systemd.before=moosefs-chunkserver.service 0 2`);
+    expect(lines).toContain(`UUID=${probe(ext4, 'UUID')} ${dataRoot}/${ext4Name} ext4 defaults,noatime,nofail,x-systemd.before=moosefs-chunkserver.service 0 2`);
     expect(existsSync(`${fstab}.prev`)).toBe(true);
 
     // Again: nothing is formatted (same UUIDs), fstab stays byte for byte, the disks are mounted again.

@@ -122,7 +122,7 @@ prepare_disk() {
   uuid=$(blkid -p -s UUID -o value "$device")
   [[ -n $uuid ]] || { log_error "no UUID on $device after formatting"; return "$CIAS_EXIT_FAILED"; }
   mkdir -p "$mount_point"
-  set_fstab_line "$mount_point" "UUID=$uuid $mount_point $filesystem defaults,noatime,nofail 0 2" || return "$CIAS_EXIT_FAILED"
+  set_fstab_line "$mount_point" "UUID=$uuid $mount_point $filesystem defaults,noatime,nofail,x-systemd.before=moosefs-chunkserver.service 0 2" || return "$CIAS_EXIT_FAILED"
   if ! findmnt -rn "$mount_point" >/dev/null; then
     mount --fstab "$FSTAB" "$mount_point" || return "$CIAS_EXIT_FAILED"
   fi
