@@ -5,7 +5,7 @@
 import { LAN } from '../model/addressing';
 import { ipv4ToInt } from '../model/ipv4';
 import { ClusterModel, NodeModel, WeeklyTime } from '../model/cluster';
-import { InstallBundleParams } from '../render/install-bundle';
+import { InstallBundleParams, shellQuote } from '../render/install-bundle';
 import { renderHostsBlock } from '../render/hosts';
 import { KeepalivedParams, renderKeepalivedConf, renderKeepalivedForceMasterConf } from '../render/keepalived';
 import {
@@ -46,7 +46,7 @@ export const PVE_ROOT_PASSWORD_FILE = `${HOST_SECRET_DIR}/pve-root-password`;
 const VRRP_PASSWORD_PLACEHOLDER = 'CIASPASS';
 const KEEPALIVED_DIR = '/etc/keepalived';
 
-const quoteWord = (word: string) => (/^[A-Za-z0-9._\/:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+const quoteWord = (word: string) => (/^[A-Za-z0-9._\/:@%+=,-]+$/.test(word) ? word : shellQuote(word));
 
 /** Node lists in files follow address order, so reordering cluster.yaml changes nothing. */
 function nodesByIp(model: ClusterModel): NodeModel[] {

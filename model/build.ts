@@ -30,7 +30,7 @@ import {
   WanModel,
 } from './cluster';
 import { netmaskToPrefix, sameSubnet, subnetBounds } from './ipv4';
-import { ProblemList, YamlPath } from './problems';
+import { formatPath, ProblemList, YamlPath } from './problems';
 import { ClusterDocument, NodeDocument, VmDocument } from './schema';
 
 export function buildCluster(doc: ClusterDocument, source: string, problems: ProblemList): ClusterModel | undefined {
@@ -108,16 +108,12 @@ class UniqueIndex<T> {
   claim(key: string, path: YamlPath, value: T): boolean {
     const first = this.seen.get(key);
     if (first) {
-      this.problems.error(path, `duplicates the ${this.what} of ${pathText(first)}`, value);
+      this.problems.error(path, `duplicates the ${this.what} of ${formatPath(first)}`, value);
       return false;
     }
     this.seen.set(key, path);
     return true;
   }
-}
-
-function pathText(path: YamlPath): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
 }
 
 function buildWan(doc: ClusterDocument, problems: ProblemList): WanModel {

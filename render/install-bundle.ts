@@ -95,6 +95,7 @@ export function renderInstallBundle(params: InstallBundleParams): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** A shell word that stays one literal word: single quotes, each ' written as '\''. */
 export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }

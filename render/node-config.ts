@@ -7,6 +7,10 @@
  * The scripts themselves are the same on every node (render/scripts).
  */
 import { isIpv4 } from '../model/ipv4';
+import { shellQuote } from './install-bundle';
+
+/** Re-exported: cias.conf values are quoted by the same rule as every pushed shell word. */
+export { shellQuote };
 
 export interface NodeRuntimeParams {
   /** Proxmox VE cluster name. @default 'DLLL-CIAS' */
@@ -94,10 +98,6 @@ export const DEFAULT_LOCAL_GATEWAY_DUMP = '/var/lib/vz/dump/zentyal.tar.vma';
 
 const MANAGED = '# Managed by cias (render/node-config.ts); local edits are overwritten on the next deploy.';
 
-/** A shell word that stays one literal word: single quotes, each ' written as '\''. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 const DNS_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
