@@ -5,7 +5,7 @@ import { ClusterModel } from '../model/cluster';
 import { MasterNode } from '../constructs/master-node';
 import { ProxmoxNode } from '../constructs/proxmox-node';
 import { SlaveNode } from '../constructs/slave-node';
-import { NodeLeave } from '../constructs/node-leave';
+import { NodeLeave, NodeLeaveProps } from '../constructs/node-leave';
 import { RetiredAddress } from '../model/cluster';
 import { secretVariable } from './secrets';
 
@@ -57,11 +57,9 @@ export class HostsStack extends FastSynthStack {
  * (pve.<rack>.<position>.<o3>-<o4>.<domain> → pve-<rack>-<position>-<o3>-<o4>); NAS entries and
  * foreign names have no leave resource.
  */
-export function retiredNode(retired: RetiredAddress, model: ClusterModel): NodeLeaveNode | undefined {
+export function retiredNode(retired: RetiredAddress, model: ClusterModel): NodeLeaveProps['node'] | undefined {
   const suffix = `.${model.domain}`;
   if (!retired.hostname.startsWith('pve.') || !retired.hostname.endsWith(suffix)) return undefined;
   const name = retired.hostname.slice(0, -suffix.length).replace(/\./g, '-');
   return { name, ip: retired.ip, fqdn: retired.hostname, ssh: { host: retired.ip, port: 22, user: 'root' } };
 }
-
-type NodeLeaveNode = { name: string; ip: string; fqdn: string; ssh: { host: string; port: number; user: string } };
