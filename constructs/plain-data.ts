@@ -78,3 +78,94 @@ export function holdsTokens(value: unknown): boolean {
   }
 }
 
+
+/** Whether a scalar (string or number) is, or holds, a token. */
+function scalarHoldsTokens(value: unknown): boolean {
+  return (typeof value === 'string' || typeof value === 'number') && holdsTokens(value);
+}
+
+/**
+ * A deep copy without undefined values in which only the smallest parts that hold tokens go through
+ * `resolveUnit` (cdktf's resolver): a string with a token, an array of scalars with a token (list
+ * tokens are encoded across the elements), an object with a token key or one that is not plain data.
+ * Resolving a part on its own gives what resolving the whole tree gives: cdktf's resolution context
+ * only changes inside tokens, and the walk never descends into one. A push whose only token is its
+ * `depends_on` no longer sends megabytes of script text through cdktf's per-string scans.
+ */
+export function resolvePartsWithTokens(value: unknown, resolveUnit: (unit: unknown) => unknown): unknown {
+  if (isCanonical(value)) return value;
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+      return scalarHoldsTokens(value) ? resolveUnit(value) : value;
+    case 'object': {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        if (value.some(scalarHoldsTokens)) return resolveUnit(value);
+        const out: unknown[] = [];
+        for (const item of value) {
+          const copy = resolvePartsWithTokens(item, resolveUnit);
+          if (copy !== undefined) out.push(copy);
+        }
+        return out;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return resolveUnit(value);
+      const keys = Object.keys(value);
+      if (keys.some((key) => key.includes(TOKEN_MARKER))) return resolveUnit(value);
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        const copy = resolvePartsWithTokens((value as Record<string, unknown>)[key], resolveUnit);
+        if (copy !== undefined) out[key] = copy;
+      }
+      return out;
+    }
+    case 'boolean':
+    case 'undefined':
+      return value;
+    default:
+      return resolveUnit(value);
+  }
+}
+
+/**
+ * Subtrees known to be in their final JSON form: plain data, no undefined, every object's keys in
+ * sorted order. FastSynthStack neither copies nor re-sorts them; builders that emit many identical
+ * blocks (a shard's VMs) produce them once through `canonical` and share them.
+ */
+const CANONICAL = new WeakSet<object>();
+
+export function isCanonical(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && CANONICAL.has(value);
+}
+
+/**
+ * The final JSON form of plain data: undefined dropped (as cdktf's resolver drops it), object keys
+ * sorted (as cdktf's writer sorts them), marked so later passes leave it alone. Throws on a token:
+ * only plain configuration may take this path.
+ */
+export function canonical(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) {
+    if (holdsTokens(value)) throw new Error(`canonical: ${String(value)} holds a token`);
+    return value;
+  }
+  if (CANONICAL.has(value)) return value;
+  let out: unknown;
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (const item of value) if (item !== undefined) items.push(canonical(item));
+    out = items;
+  } else {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) throw new Error('canonical: not plain data');
+    const record: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      if (key.includes(TOKEN_MARKER)) throw new Error(`canonical: key ${key} holds a token`);
+      const item = (value as Record<string, unknown>)[key];
+      if (item !== undefined) record[key] = canonical(item);
+    }
+    out = record;
+  }
+  CANONICAL.add(out as object);
+  return out;
+}

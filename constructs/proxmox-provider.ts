@@ -16,7 +16,7 @@ import {
 } from '../.gen/providers/proxmox/vm-qemu';
 import { ClusterModel } from '../model/cluster';
 import { keysToSnakeCase } from 'cdktf/lib/util';
-import { holdsTokens } from './plain-data';
+import { canonical, holdsTokens } from './plain-data';
 
 /** The provider version the bindings and `providers/proxmox@<version>.json` were generated from. */
 export const PROXMOX_PROVIDER_VERSION = '3.0.2-rc09';
@@ -89,6 +89,55 @@ const HCL_BLOCK: Record<'cpu' | 'disks' | 'network', { convert: (value: unknown)
 };
 
 /**
+ * Converted blocks by their content, in canonical form: the many VMs of a shard share a handful of
+ * CPU and disk layouts, so each layout is converted (57 disk slots) and sorted once, and shared.
+ */
+export class BlockCache {
+  private readonly converted = new Map<string, unknown>();
+
+  convert(kind: string, value: unknown, convert: (value: unknown) => unknown): unknown {
+    const key = `${kind}:${JSON.stringify(value)}`;
+    let result = this.converted.get(key);
+    if (result === undefined) {
+      result = canonical(convert(value));
+      this.converted.set(key, result);
+    }
+    return result;
+  }
+}
+
+/**
+ * The `proxmox_vm_qemu` arguments of a config in Terraform spelling, through the generated converters
+ * (blocks as the provider schema names them). Undefined values are left in; synthesis drops them.
+ */
+export function proxmoxVmQemuAttributes(config: ProxmoxVmQemuConfig, blocks?: BlockCache): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const [name, field, kind] of ARGUMENTS) {
+    const value = config[field];
+    if (value === undefined) continue;
+    if (blocks && (kind === 'cpu' || kind === 'disks')) {
+      attributes[name] = blocks.convert(kind, value, (block) => proxmoxVmQemuAttributes({ [field]: block } as ProxmoxVmQemuConfig)[name]);
+      continue;
+    }
+    switch (kind) {
+      case 'cpu':
+        attributes[name] = vmQemuCpuToTerraform(config.cpu);
+        break;
+      case 'disks':
+        // The converter spells out all 57 disk slots as undefined; synthesis drops them.
+        attributes[name] = vmQemuDisksToTerraform(config.disks);
+        break;
+      case 'network':
+        attributes[name] = listMapper(vmQemuNetworkToTerraform, true)(config.network);
+        break;
+      default:
+        attributes[name] = value;
+    }
+  }
+  return attributes;
+}
+
+/**
  * `proxmox_vm_qemu` with the generated config types and converters, without the generated class.
  *
  * The generated `VmQemu` builds its whole output-reference tree eagerly (362 objects, each capturing
@@ -121,26 +170,7 @@ export class ProxmoxVmQemu extends TerraformResource {
   readonly isPlain: boolean;
 
   protected synthesizeAttributes(): Record<string, unknown> {
-    const attributes: Record<string, unknown> = {};
-    for (const [name, field, kind] of ARGUMENTS) {
-      const value = this.config[field];
-      if (value === undefined) continue;
-      switch (kind) {
-        case 'cpu':
-          attributes[name] = vmQemuCpuToTerraform(this.config.cpu);
-          break;
-        case 'disks':
-          // The converter spells out all 57 disk slots as undefined; FastSynthStack drops them.
-          attributes[name] = vmQemuDisksToTerraform(this.config.disks);
-          break;
-        case 'network':
-          attributes[name] = listMapper(vmQemuNetworkToTerraform, true)(this.config.network);
-          break;
-        default:
-          attributes[name] = value;
-      }
-    }
-    return attributes;
+    return proxmoxVmQemuAttributes(this.config);
   }
 
   /**

@@ -1,10 +1,9 @@
 import { TerraformProvider } from 'cdktf';
-import { Construct } from 'constructs';
 import { VmQemuDisks } from '../.gen/providers/proxmox/vm-qemu';
 import { GATEWAY_VMID, LAN } from '../model/addressing';
 import { VmDisk, VmModel } from '../model/cluster';
 import { escapeTerraformTemplate } from '../render/install-bundle';
-import { ProxmoxVmQemu, ProxmoxVmQemuConfig } from './proxmox-provider';
+import { ProxmoxVmQemuConfig } from './proxmox-provider';
 
 /** Every guest NIC sits on this bridge; it must exist on every node, since guests move between nodes. */
 export const GUEST_BRIDGE = 'vmbr0';
@@ -127,26 +126,6 @@ export interface VmSlotProps {
  * `lifecycle.ignore_changes` lists only what cias itself (or a tenant) changes on purpose: see
  * TENANT_IGNORED.
  */
-/**
- * One tenant VM. The slot is itself the `proxmox_vm_qemu` resource (one construct per VM, not two: a
- * full cluster has 124,245 of them), with the VMID as its logical ID.
- */
-export class VmSlot extends ProxmoxVmQemu {
-  readonly vm: VmModel;
-
-  constructor(scope: Construct, id: string, props: VmSlotProps) {
-    super(scope, id, vmSlotConfig(props));
-    this.vm = props.vm;
-    // The logical ID is the VMID, so a VM keeps its Terraform address whatever else changes.
-    this.overrideLogicalId(vmLogicalId(props.vm.vmid));
-  }
-
-  /** The resource (the slot itself; kept for callers that treat slots and resources alike). */
-  get resource(): ProxmoxVmQemu {
-    return this;
-  }
-}
-
 export function vmSlotConfig(props: VmSlotProps): ProxmoxVmQemuConfig {
   const vm = props.vm;
   if (vm.vmid === GATEWAY_VMID) throw new Error(`VMID ${GATEWAY_VMID} is the gateway, not a tenant VM`);

@@ -5,27 +5,13 @@ import { GatewayStack } from './gateway-stack';
 import { addGuestStacks } from './guests';
 import { HostsStack } from './hosts-stack';
 import { VmShardStack } from './vm-shard-stack';
+import { withoutTokenStackTraces } from './token-traces';
 
 export interface CiasStacks {
   readonly hosts: HostsStack;
   readonly gateway: GatewayStack;
   /** One per VM-management IP index, in index order. */
   readonly shards: readonly VmShardStack[];
-}
-
-/**
- * cdktf records a full stack trace for every token it creates (a `dependsOn` entry is one), only to
- * quote it in an error message; with ts-node's source-map support each trace costs a fraction of a
- * millisecond, seconds for a full cluster. Traces are switched off while the stacks are built.
- */
-function withoutTokenStackTraces<T>(build: () => T): T {
-  const previous = Error.prepareStackTrace;
-  Error.prepareStackTrace = () => '';
-  try {
-    return build();
-  } finally {
-    Error.prepareStackTrace = previous;
-  }
 }
 
 export interface BuildOptions {

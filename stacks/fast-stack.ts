@@ -14,7 +14,8 @@ import { join } from 'path';
 import { Construct } from 'constructs';
 import { resolve } from 'cdktf/lib/_tokens';
 import { deepMerge } from 'cdktf/lib/util';
-import { holdsTokens, NEEDS_RESOLVE, Plain, plainOrNeedsResolve } from '../constructs/plain-data';
+import { holdsTokens, isCanonical, Plain, plainOrNeedsResolve, resolvePartsWithTokens } from '../constructs/plain-data';
+import { withoutTokenStackTraces } from './token-traces';
 
 export { holdsTokens, plainOrNeedsResolve };
 
@@ -29,7 +30,8 @@ function mergePlain(target: Record<string, unknown>, source: Record<string, unkn
     if (existing === undefined) {
       target[key] = value;
     } else if (isRecord(value) && isRecord(existing)) {
-      mergePlain(existing, value);
+      // A canonical subtree may be shared and must stay sorted: merge into a copy.
+      mergePlain(isCanonical(existing) ? (target[key] = { ...existing }) : existing, value);
     } else if (Array.isArray(value) && Array.isArray(existing)) {
       target[key] = [...existing, ...value];
     } else {
@@ -48,6 +50,7 @@ function isEmptyRecord(value: unknown): boolean {
 
 /** A copy with every object's keys in sorted order, so JSON.stringify writes what a stable stringify would. */
 export function sortedKeys(value: unknown): unknown {
+  if (isCanonical(value)) return value;
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -72,7 +75,7 @@ class NativeJsonSynthesizer implements IStackSynthesizer {
   ) {}
 
   synthesize(session: ISynthesisSession): void {
-    const document = this.stack.withDeferredDocument(() => this.inner.synthesize(session));
+    const document = withoutTokenStackTraces(() => this.stack.withDeferredDocument(() => this.inner.synthesize(session)));
     const manifest = session.manifest.forStack(this.stack);
     writeFileSync(join(session.outdir, manifest.synthesizedStackPath), stableJson(document));
   }
@@ -104,8 +107,7 @@ export class FastSynthStack extends TerraformStack {
   }
 
   private resolveFast(value: unknown, preparing = false): Plain {
-    const copy = plainOrNeedsResolve(value);
-    return copy === NEEDS_RESOLVE ? resolve(this, value, preparing) : copy;
+    return resolvePartsWithTokens(value, (part) => resolve(this, part, preparing));
   }
 
   prepareStack(): void {
@@ -113,11 +115,13 @@ export class FastSynthStack extends TerraformStack {
     // The preparing pass lets tokens register cross-stack references; plain fragments have none.
     // No copies are kept: App.synth prepares every stack before writing any, and copies of all of
     // them at once would double the peak memory of a full cluster.
-    for (const element of this.elements()) {
-      if ((element as { isPlain?: boolean }).isPlain === true) continue;
-      const fragment = element.toTerraform();
-      if (holdsTokens(fragment)) resolve(this, fragment, true);
-    }
+    withoutTokenStackTraces(() => {
+      for (const element of this.elements()) {
+        if ((element as { isPlain?: boolean }).isPlain === true) continue;
+        const fragment = element.toTerraform();
+        if (holdsTokens(fragment)) this.resolveFast(fragment, true);
+      }
+    });
   }
 
   toTerraform(): any {

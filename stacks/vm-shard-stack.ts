@@ -4,7 +4,7 @@ import { ProxmoxProvider } from '../.gen/providers/proxmox/provider';
 import { MAX_EXTERNAL_INDEX, VMS_PER_EXTERNAL_INDEX } from '../model/addressing';
 import { ClusterModel, VmModel } from '../model/cluster';
 import { addProxmoxProvider } from '../constructs/proxmox-provider';
-import { VmSlot, vmLogicalId } from '../constructs/vm-slot';
+import { VmFleet } from '../constructs/vm-fleet';
 
 /** `vms-e<E>`: the stack of the tenant VMs on VM-management IP index E. */
 export function vmShardStackName(externalIndex: number): string {
@@ -24,8 +24,8 @@ export interface VmShardStackOptions {
 export class VmShardStack extends FastSynthStack {
   readonly externalIndex: number;
   readonly provider: ProxmoxProvider;
-  /** By VMID. */
-  readonly slots: ReadonlyMap<number, VmSlot>;
+  /** The shard's VMs, one `proxmox_vm_qemu.vm-<vmid>` each. */
+  readonly fleet: VmFleet;
 
   constructor(
     scope: Construct,
@@ -45,11 +45,6 @@ export class VmShardStack extends FastSynthStack {
     super(scope, vmShardStackName(externalIndex));
     this.externalIndex = externalIndex;
     this.provider = addProxmoxProvider(this, model.proxmox);
-    const slots = new Map<number, VmSlot>();
-    for (const vm of vms) {
-      if (slots.has(vm.vmid)) throw new Error(`${vmShardStackName(externalIndex)}: VMID ${vm.vmid} listed twice`);
-      slots.set(vm.vmid, new VmSlot(this, vmLogicalId(vm.vmid), { vm, cpuType: options.cpuType }));
-    }
-    this.slots = slots;
+    this.fleet = new VmFleet(this, 'vms', { vms, cpuType: options.cpuType });
   }
 }

@@ -1,6 +1,7 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { VmModel } from '../../model/cluster';
-import { DEFAULT_CPU_TYPE, VmSlot, diskLayout, proxmoxTags } from '../../constructs/vm-slot';
+import { DEFAULT_CPU_TYPE, diskLayout, proxmoxTags } from '../../constructs/vm-slot';
+import { VmFleet } from '../../constructs/vm-fleet';
 import { VmShardStack } from '../../stacks/vm-shard-stack';
 import { edit, exampleText, modelOf } from '../helpers/synth';
 import { resource, synthGuests } from './guest-synth';
@@ -121,8 +122,11 @@ describe('VmShardStack', () => {
     expect(() => new VmShardStack(Testing.app(), model, 10, [mail, mail])).toThrow(/10501 listed twice/);
   });
 
-  it('refuses the gateway VMID as a tenant', () => {
+  it('refuses the gateway VMID as a tenant and impossible disk layouts, all at once', () => {
     const stack = new TerraformStack(Testing.app(), 'x');
-    expect(() => new VmSlot(stack, 'vm-100', { vm: { ...mail, vmid: 100 } })).toThrow(/VMID 100 is the gateway/);
+    const badDisks = { ...mail, vmid: 10502, disks: [{ slot: 'nvme0', sizeGb: 8, storage: 'a_mfs' }] };
+    expect(() => new VmFleet(stack, 'vms', { vms: [{ ...mail, vmid: 100 }, badDisks] })).toThrow(
+      'x/vms: VMID 100 is the gateway, not a tenant VM; VMID 10502: not a disk slot: nvme0 (scsi0..30, virtio0..15, sata0..5, ide0..3)',
+    );
   });
 });
