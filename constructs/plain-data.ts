@@ -141,31 +141,56 @@ export function isCanonical(value: unknown): boolean {
 
 /**
  * The final JSON form of plain data: undefined dropped (as cdktf's resolver drops it), object keys
- * sorted (as cdktf's writer sorts them), marked so later passes leave it alone. Throws on a token:
- * only plain configuration may take this path.
+ * sorted (as cdktf's writer sorts them), marked so later passes leave it alone (only the root is
+ * marked: marking every node would cost more than it saves). Throws on a token: only plain
+ * configuration may take this path.
  */
 export function canonical(value: unknown): unknown {
+  const out = toCanonical(value);
+  if (typeof out === 'object' && out !== null) CANONICAL.add(out);
+  return out;
+}
+
+function toCanonical(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) {
     if (holdsTokens(value)) throw new Error(`canonical: ${String(value)} holds a token`);
     return value;
   }
   if (CANONICAL.has(value)) return value;
-  let out: unknown;
   if (Array.isArray(value)) {
     const items: unknown[] = [];
-    for (const item of value) if (item !== undefined) items.push(canonical(item));
-    out = items;
-  } else {
-    const prototype = Object.getPrototypeOf(value);
-    if (prototype !== Object.prototype && prototype !== null) throw new Error('canonical: not plain data');
-    const record: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      if (key.includes(TOKEN_MARKER)) throw new Error(`canonical: key ${key} holds a token`);
-      const item = (value as Record<string, unknown>)[key];
-      if (item !== undefined) record[key] = canonical(item);
-    }
-    out = record;
+    for (const item of value) if (item !== undefined) items.push(toCanonical(item));
+    return items;
   }
-  CANONICAL.add(out as object);
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) throw new Error('canonical: not plain data');
+  const record: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    if (key.includes(TOKEN_MARKER)) throw new Error(`canonical: key ${key} holds a token`);
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== undefined) record[key] = toCanonical(item);
+  }
+  return record;
+}
+
+/**
+ * `canonical` for a record whose possible keys are known in sorted order (e.g. a resource's argument
+ * names): no per-record sort, values made canonical (a no-op for shared canonical blocks).
+ */
+export function canonicalRecord(record: Record<string, unknown>, sortedKeys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let placed = 0;
+  for (const key of sortedKeys) {
+    const value = record[key];
+    if (value === undefined) continue;
+    out[key] = toCanonical(value);
+    placed++;
+  }
+  const keys = Object.keys(record);
+  if (keys.length !== placed) {
+    const strays = keys.filter((key) => record[key] !== undefined && !sortedKeys.includes(key));
+    if (strays.length > 0) throw new Error(`canonicalRecord: unexpected keys ${strays.join(', ')}`);
+  }
+  CANONICAL.add(out);
   return out;
 }

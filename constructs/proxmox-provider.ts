@@ -16,7 +16,7 @@ import {
 } from '../.gen/providers/proxmox/vm-qemu';
 import { ClusterModel } from '../model/cluster';
 import { keysToSnakeCase } from 'cdktf/lib/util';
-import { canonical, holdsTokens } from './plain-data';
+import { holdsTokens } from './plain-data';
 
 /** The provider version the bindings and `providers/proxmox@<version>.json` were generated from. */
 export const PROXMOX_PROVIDER_VERSION = '3.0.2-rc09';
@@ -82,6 +82,9 @@ const ARGUMENTS: readonly (readonly [string, keyof ProxmoxVmQemuConfig, Kind])[]
   ['network', 'network', 'network'],
 ];
 
+/** Every top-level key a `proxmox_vm_qemu` of cias can have, sorted (arguments and meta-arguments). */
+export const PROXMOX_VM_QEMU_KEYS: readonly string[] = [...ARGUMENTS.map(([name]) => name), 'depends_on', 'lifecycle', 'provider', '//'].sort();
+
 const HCL_BLOCK: Record<'cpu' | 'disks' | 'network', { convert: (value: unknown) => unknown; storageClassType: string }> = {
   cpu: { convert: vmQemuCpuToHclTerraform as (value: unknown) => unknown, storageClassType: 'VmQemuCpuList' },
   disks: { convert: vmQemuDisksToHclTerraform as (value: unknown) => unknown, storageClassType: 'VmQemuDisksList' },
@@ -89,36 +92,14 @@ const HCL_BLOCK: Record<'cpu' | 'disks' | 'network', { convert: (value: unknown)
 };
 
 /**
- * Converted blocks by their content, in canonical form: the many VMs of a shard share a handful of
- * CPU and disk layouts, so each layout is converted (57 disk slots) and sorted once, and shared.
- */
-export class BlockCache {
-  private readonly converted = new Map<string, unknown>();
-
-  convert(kind: string, value: unknown, convert: (value: unknown) => unknown): unknown {
-    const key = `${kind}:${JSON.stringify(value)}`;
-    let result = this.converted.get(key);
-    if (result === undefined) {
-      result = canonical(convert(value));
-      this.converted.set(key, result);
-    }
-    return result;
-  }
-}
-
-/**
  * The `proxmox_vm_qemu` arguments of a config in Terraform spelling, through the generated converters
  * (blocks as the provider schema names them). Undefined values are left in; synthesis drops them.
  */
-export function proxmoxVmQemuAttributes(config: ProxmoxVmQemuConfig, blocks?: BlockCache): Record<string, unknown> {
+export function proxmoxVmQemuAttributes(config: Partial<ProxmoxVmQemuConfig>): Record<string, unknown> {
   const attributes: Record<string, unknown> = {};
   for (const [name, field, kind] of ARGUMENTS) {
     const value = config[field];
     if (value === undefined) continue;
-    if (blocks && (kind === 'cpu' || kind === 'disks')) {
-      attributes[name] = blocks.convert(kind, value, (block) => proxmoxVmQemuAttributes({ [field]: block } as ProxmoxVmQemuConfig)[name]);
-      continue;
-    }
     switch (kind) {
       case 'cpu':
         attributes[name] = vmQemuCpuToTerraform(config.cpu);

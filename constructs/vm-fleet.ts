@@ -3,9 +3,9 @@ import { keysToSnakeCase } from 'cdktf/lib/util';
 import { Construct } from 'constructs';
 import { GATEWAY_VMID } from '../model/addressing';
 import { VmModel } from '../model/cluster';
-import { canonical } from './plain-data';
-import { BlockCache, ProxmoxVmQemu, proxmoxVmQemuAttributes } from './proxmox-provider';
-import { diskLayout, vmLogicalId, vmSlotConfig } from './vm-slot';
+import { canonical, canonicalRecord } from './plain-data';
+import { PROXMOX_VM_QEMU_KEYS, ProxmoxVmQemu, proxmoxVmQemuAttributes } from './proxmox-provider';
+import { diskLayout, vmLogicalId, vmOwnConfig, vmShapeConfig, vmShapeKey } from './vm-slot';
 
 export interface VmFleetProps {
   /** The tenant VMs, each once. */
@@ -41,7 +41,7 @@ export class VmFleet extends TerraformElement {
       vms.set(vm.vmid, vm);
       // Refuse now what synthesis would refuse later (gateway VMID, impossible disk layouts); each
       // distinct layout is checked once.
-      const layout = `${vm.cloudInit}:${JSON.stringify(vm.disks)}`;
+      const layout = vmShapeKey(vm);
       if (vm.vmid === GATEWAY_VMID) problems.push(`VMID ${GATEWAY_VMID} is the gateway, not a tenant VM`);
       if (layouts.has(layout)) continue;
       try {
@@ -65,18 +65,24 @@ export class VmFleet extends TerraformElement {
   toTerraform(): any {
     // An empty shard (its VMs all removed) has no resource block at all, as an empty stack would.
     if (this.vms.size === 0) return {};
-    const blocks = new BlockCache();
-    const lifecycles = new BlockCache();
+    const shapes = new Map<string, Record<string, unknown>>();
     const provider = this.provider?.fqn;
+    const path = this.node.path;
     const resources: Record<string, unknown> = {};
     for (const vm of this.vms.values()) {
+      const shapeKey = vmShapeKey(vm, this.cpuType);
+      let shape = shapes.get(shapeKey);
+      if (shape === undefined) {
+        const config = vmShapeConfig(vm, this.cpuType);
+        shape = { ...proxmoxVmQemuAttributes(config), lifecycle: keysToSnakeCase(config.lifecycle) };
+        for (const name of Object.keys(shape)) shape[name] = canonical(shape[name]);
+        shapes.set(shapeKey, shape);
+      }
       const id = vmLogicalId(vm.vmid);
-      const config = vmSlotConfig({ vm, cpuType: this.cpuType });
-      const attributes = proxmoxVmQemuAttributes(config, blocks);
-      attributes.lifecycle = lifecycles.convert('lifecycle', config.lifecycle, keysToSnakeCase);
+      const attributes = { ...shape, ...proxmoxVmQemuAttributes(vmOwnConfig(vm)) };
       if (provider !== undefined) attributes.provider = provider;
-      attributes['//'] = { metadata: { path: `${this.node.path}/${id}`, uniqueId: id } };
-      resources[id] = canonical(attributes);
+      attributes['//'] = { metadata: { path: `${path}/${id}`, uniqueId: id } };
+      resources[id] = canonicalRecord(attributes, PROXMOX_VM_QEMU_KEYS);
     }
     return canonical({ resource: { [ProxmoxVmQemu.tfResourceType]: resources } });
   }

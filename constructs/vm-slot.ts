@@ -127,11 +127,37 @@ export interface VmSlotProps {
  * TENANT_IGNORED.
  */
 export function vmSlotConfig(props: VmSlotProps): ProxmoxVmQemuConfig {
-  const vm = props.vm;
-  if (vm.vmid === GATEWAY_VMID) throw new Error(`VMID ${GATEWAY_VMID} is the gateway, not a tenant VM`);
-  const { disks, bootDisk } = diskLayout(vm.disks, vm.cloudInit);
+  return { ...vmShapeConfig(props.vm, props.cpuType), ...vmOwnConfig(props.vm), provider: props.provider };
+}
+
+/** What a VM's shape fixes: CPU, disks and whether it boots with cloud-init. */
+export type VmShape = Pick<VmModel, 'cores' | 'sockets' | 'disks' | 'cloudInit'>;
+
+/** Equal for VMs of equal shape (and CPU model), different otherwise. */
+export function vmShapeKey(shape: VmShape, cpuType = DEFAULT_CPU_TYPE): string {
+  const disks = shape.disks.map((disk) => `${disk.slot}:${disk.sizeGb}:${disk.storage}`).join(',');
+  return `${shape.cores}/${shape.sockets}/${cpuType}/${shape.cloudInit}/${disks}`;
+}
+
+/** The arguments a VM's shape fixes; VMs of one shape share them (see VmFleet). */
+export function vmShapeConfig(shape: VmShape, cpuType = DEFAULT_CPU_TYPE): ProxmoxVmQemuShapeConfig {
+  const { disks, bootDisk } = diskLayout(shape.disks, shape.cloudInit);
   return {
-    provider: props.provider,
+    cpu: { cores: shape.cores, sockets: shape.sockets, type: cpuType },
+    scsihw: 'virtio-scsi-single',
+    disks,
+    ...(shape.cloudInit && { osType: 'cloud-init' }),
+    boot: `order=${bootDisk}`,
+    lifecycle: { ignoreChanges: [...TENANT_IGNORED] },
+  };
+}
+
+type ProxmoxVmQemuShapeConfig = Pick<ProxmoxVmQemuConfig, 'cpu' | 'scsihw' | 'disks' | 'osType' | 'boot' | 'lifecycle'>;
+
+/** The arguments that are a VM's own: identity, addresses, placement, tags. */
+export function vmOwnConfig(vm: VmModel): Omit<ProxmoxVmQemuConfig, keyof ProxmoxVmQemuShapeConfig> {
+  if (vm.vmid === GATEWAY_VMID) throw new Error(`VMID ${GATEWAY_VMID} is the gateway, not a tenant VM`);
+  return {
     vmid: vm.vmid,
     name: vm.name,
     // Free text from cluster.yaml: `${` in it must not become a Terraform interpolation.
@@ -139,16 +165,11 @@ export function vmSlotConfig(props: VmSlotProps): ProxmoxVmQemuConfig {
     targetNode: vm.node,
     clone: vm.template,
     fullClone: vm.fullClone,
-    cpu: { cores: vm.cores, sockets: vm.sockets, type: props.cpuType ?? DEFAULT_CPU_TYPE },
     memory: vm.memoryMb,
-    scsihw: 'virtio-scsi-single',
-    disks,
     network: [{ id: 0, model: 'virtio', bridge: GUEST_BRIDGE, macaddr: vm.mac }],
-    ...(vm.cloudInit && { osType: 'cloud-init', ipconfig0: cloudInitIpConfig(vm.ip) }),
+    ...(vm.cloudInit && { ipconfig0: cloudInitIpConfig(vm.ip) }),
     startAtNodeBoot: vm.onboot,
     tags: proxmoxTags(vm.tags),
-    boot: `order=${bootDisk}`,
-    lifecycle: { ignoreChanges: [...TENANT_IGNORED] },
   };
 }
 
