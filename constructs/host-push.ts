@@ -1,9 +1,9 @@
 import { ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { SshEndpoint } from '../model/cluster';
 import { InstallBundleParams, contentHash, escapeTerraformTemplate, renderInstallBundle } from '../render/install-bundle';
 import { SshAccess, sshConnection } from './ssh-connection';
+import { NullResource } from './provisioning-fragment';
 import { TerraformData } from './terraform-data';
 
 export type ProvisioningResourceType = 'null_resource' | 'terraform_data';

@@ -1,9 +1,9 @@
 import { ITerraformDependable, RemoteExecProvisioner, TerraformResource } from 'cdktf';
 import { Construct } from 'constructs';
-import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { LAN } from '../model/addressing';
 import { NodeModel, SshEndpoint } from '../model/cluster';
 import { ProvisioningResourceType } from './host-push';
+import { NullResource } from './provisioning-fragment';
 import { TerraformData } from './terraform-data';
 
 export interface NodeLeaveProps {

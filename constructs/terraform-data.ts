@@ -1,5 +1,6 @@
 import { TerraformResource, TerraformResourceConfig } from 'cdktf';
 import { Construct } from 'constructs';
+import { DependencyRecord, provisioningFragment, recordDependencies } from './provisioning-fragment';
 
 export interface TerraformDataConfig
   extends Omit<TerraformResourceConfig, 'terraformResourceType' | 'terraformGeneratorMetadata'> {
@@ -28,6 +29,14 @@ export class TerraformData extends TerraformResource {
     });
     this.input = config.input;
     this.triggersReplace = config.triggersReplace;
+    this.dependencyRecord = recordDependencies(this, config.dependsOn);
+  }
+
+  private readonly dependencyRecord: DependencyRecord;
+
+  /** See provisioningFragment: cdktf's generic synthesis only when the fast one cannot reproduce it. */
+  toTerraform(): any {
+    return provisioningFragment(this, this.synthesizeAttributes(), this.dependencyRecord, this.constructNodeMetadata) ?? super.toTerraform();
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {

@@ -5,6 +5,9 @@ import { buildCias } from '../../stacks/cias';
 import { Construct } from 'constructs';
 import { ProxmoxVmQemu } from '../../constructs/proxmox-provider';
 import { vmSlotConfig } from '../../constructs/vm-slot';
+import { NullResource as FastNullResource } from '../../constructs/provisioning-fragment';
+import { TerraformData } from '../../constructs/terraform-data';
+import { resolve } from 'cdktf/lib/_tokens';
 import { FastSynthStack, holdsTokens, plainOrNeedsResolve, stableJson } from '../../stacks/fast-stack';
 // cdktf's own writer, resolved from cdktf's dependencies.
 const stableStringify = require(require.resolve('json-stable-stringify', { paths: [require.resolve('cdktf')] })) as (value: unknown, options: { space: number }) => string;
@@ -98,6 +101,54 @@ describe('FastSynthStack', () => {
       }
     }
     expect(compared).toBe(4);
+  });
+
+  it.each([
+    ['null_resource', 'provisioning:\n  resource_type: null_resource'],
+    ['terraform_data', 'provisioning:\n  resource_type: terraform_data'],
+  ])('writes every %s push and leave as cdktf\'s generic synthesis does (depends_on, count, lifecycle, bastion)', (type, provisioning) => {
+    const nodeC = exampleText().slice(exampleText().indexOf('  - rack: master-rack\n    position: c'), exampleText().indexOf('\nretired: []'));
+    const text = edit(
+      edit(edit(exampleText(), nodeC, ''), 'retired: []', 'retired:\n  - { ip: 10.254.1.3, hostname: pve.master-rack.c.1-3.example.com }'),
+      'provisioning:\n  resource_type: null_resource',
+      `${provisioning}\n  bastion: { host: jump.example.com, port: 2222 }`,
+    );
+    const app = new App({ outdir: '/tmp/cias-fast-unused', skipValidation: true });
+    buildCias(app, modelOf(text));
+    let compared = 0;
+    for (const stack of app.node.children.filter(TerraformStack.isStack)) {
+      for (const element of stack.node.findAll()) {
+        if (!TerraformResource.isTerraformResource(element) || element.terraformResourceType !== type) continue;
+        const fast = element.toTerraform();
+        expect(fast.resource).toBeDefined();
+        expect(resolve(stack, fast)).toEqual(resolve(stack, TerraformResource.prototype.toTerraform.call(element)));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
+  });
+
+  it('falls back to cdktf for what the fast path does not reproduce (overrides, reassigned dependsOn, other stacks)', () => {
+    const app = new App({ outdir: '/tmp/cias-fast-unused', skipValidation: true });
+    const stack = new FastSynthStack(app, 'a');
+    const other = new FastSynthStack(app, 'b');
+    const first = new TerraformData(stack, 'first');
+    const elsewhere = new TerraformData(other, 'elsewhere');
+    const overridden = new TerraformData(stack, 'overridden', { dependsOn: [first] });
+    overridden.addOverride('input', 'x');
+    const reassigned = new TerraformData(stack, 'reassigned', { dependsOn: [first] });
+    reassigned.dependsOn = [];
+    const crossStack = new FastNullResource(stack, 'cross', { dependsOn: [elsewhere] });
+    const fastPathOf = (resource: TerraformResource) => {
+      const fragment = TerraformResource.prototype.toTerraform.call(resource);
+      return JSON.stringify(resource.toTerraform()) === JSON.stringify(fragment);
+    };
+    expect(fastPathOf(overridden)).toBe(true);
+    expect(fastPathOf(reassigned)).toBe(true);
+    expect(fastPathOf(crossStack)).toBe(true);
+    expect(new TerraformData(stack, 'plain', { dependsOn: [first] }).toTerraform().resource.terraform_data.plain.depends_on).toEqual([
+      'terraform_data.first',
+    ]);
   });
 
   it('hands fragments with tokens to cdktf (references, functions, variables)', () => {

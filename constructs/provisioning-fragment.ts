@@ -1,0 +1,86 @@
+import { ITerraformDependable, TerraformResource, TerraformStack } from 'cdktf';
+import { keysToSnakeCase } from 'cdktf/lib/util';
+import { Resource as GeneratedNullResource, ResourceConfig as NullResourceConfig } from '@cdktf/provider-null/lib/resource';
+import { Construct } from 'constructs';
+
+/** Lifecycle settings that are plain values (no references), the only ones the fast path writes. */
+const PLAIN_LIFECYCLE_KEYS = new Set(['createBeforeDestroy', 'preventDestroy', 'ignoreChanges']);
+
+/**
+ * The dependencies a provisioning resource was created with, kept beside cdktf's `dependsOn` tokens:
+ * their addresses are known without resolving a token (each resolution builds a reference token).
+ */
+export interface DependencyRecord {
+  readonly dependencies: readonly ITerraformDependable[];
+  /** `resource.dependsOn` right after construction; a later assignment replaces the array. */
+  readonly tokens: readonly string[] | undefined;
+}
+
+export function recordDependencies(resource: TerraformResource, dependencies: readonly ITerraformDependable[] | undefined): DependencyRecord {
+  return { dependencies: dependencies ?? [], tokens: resource.dependsOn };
+}
+
+/**
+ * What TerraformResource.toTerraform gives a cias provisioning resource (terraform_data,
+ * null_resource: attributes, depends_on, count, connection, provisioners), with `depends_on` written
+ * as the addresses it resolves to and without the generic passes over the whole attribute tree.
+ * undefined when the resource uses anything this does not reproduce exactly (moves, imports,
+ * overrides, for_each, a provider, lifecycle references, a dependency outside the stack, a
+ * reassigned dependsOn): the caller then takes cdktf's path. Tokens elsewhere stay in the fragment
+ * for FastSynthStack to resolve. A test holds both paths equal on every resource of every stack.
+ */
+export function provisioningFragment(
+  resource: TerraformResource,
+  attributes: Record<string, unknown>,
+  record: DependencyRecord,
+  nodeMetadata: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const internals = resource as unknown as { rawOverrides: object; _imported?: unknown };
+  if (resource.hasResourceMove() || internals._imported !== undefined || Object.keys(internals.rawOverrides).length > 0) return undefined;
+  if (resource.forEach !== undefined || resource.provider !== undefined) return undefined;
+  if (resource.count !== undefined && typeof resource.count !== 'number') return undefined;
+  const lifecycle = resource.lifecycle as Record<string, unknown> | undefined;
+  if (lifecycle && Object.keys(lifecycle).some((key) => !PLAIN_LIFECYCLE_KEYS.has(key))) return undefined;
+  const dependsOn = dependencyAddresses(resource, record);
+  if (dependsOn === null) return undefined;
+  const fragment: Record<string, unknown> = {
+    ...attributes,
+    depends_on: dependsOn,
+    count: resource.count,
+    lifecycle: lifecycle && keysToSnakeCase(lifecycle),
+    connection: resource.connection && keysToSnakeCase(resource.connection),
+    provisioner: resource.provisioners?.map(({ type, ...props }) => ({ [type]: keysToSnakeCase(props) })),
+    '//': nodeMetadata,
+  };
+  return { resource: { [resource.terraformResourceType]: { [resource.friendlyUniqueId]: fragment } } };
+}
+
+/** Addresses of the recorded dependencies, or null when one cannot be written without cdktf. */
+function dependencyAddresses(resource: TerraformResource, record: DependencyRecord): string[] | undefined | null {
+  if (resource.dependsOn !== record.tokens || resource.dependsOn?.length !== record.tokens?.length) return null;
+  if (record.tokens === undefined) return undefined;
+  const stack = TerraformStack.of(resource);
+  const addresses: string[] = [];
+  for (const dependency of record.dependencies) {
+    if (!TerraformResource.isTerraformResource(dependency) || TerraformStack.of(dependency) !== stack) return null;
+    addresses.push(`${dependency.terraformResourceType}.${dependency.friendlyUniqueId}`);
+  }
+  return addresses;
+}
+
+/**
+ * `null_resource` from the generated @cdktf/provider-null binding, synthesized through
+ * provisioningFragment (see there) when it can be.
+ */
+export class NullResource extends GeneratedNullResource {
+  private readonly dependencyRecord: DependencyRecord;
+
+  constructor(scope: Construct, id: string, config: NullResourceConfig = {}) {
+    super(scope, id, config);
+    this.dependencyRecord = recordDependencies(this, config.dependsOn);
+  }
+
+  toTerraform(): any {
+    return provisioningFragment(this, this.synthesizeAttributes(), this.dependencyRecord, this.constructNodeMetadata) ?? super.toTerraform();
+  }
+}
