@@ -41,6 +41,19 @@ function sharedBundleRef(scope: Construct, text: string, hash: string): string {
   return `\${local.${local.friendlyUniqueId}}`;
 }
 
+/** Rendered bundles by their parameters: a bundle shared by many pushes is rendered and hashed once. */
+const renderedBundles = new WeakMap<InstallBundleParams, { readonly text: string; readonly hash: string }>();
+
+function renderedBundle(params: InstallBundleParams): { readonly text: string; readonly hash: string } {
+  let rendered = renderedBundles.get(params);
+  if (rendered === undefined) {
+    const text = renderInstallBundle(params);
+    rendered = { text, hash: contentHash(text) };
+    renderedBundles.set(params, rendered);
+  }
+  return rendered;
+}
+
 /** Where secrets land on a host; scripts read them from here. */
 export const HOST_SECRET_DIR = '/root/.cias';
 
@@ -55,8 +68,7 @@ export class HostPush extends Construct {
 
   constructor(scope: Construct, id: string, props: HostPushProps) {
     super(scope, id);
-    this.bundleText = renderInstallBundle(props.bundle);
-    this.bundleHash = contentHash(this.bundleText);
+    ({ text: this.bundleText, hash: this.bundleHash } = renderedBundle(props.bundle));
     const staged = `/tmp/cias-${props.bundle.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${this.bundleHash.slice(0, 12)}.sh`;
     const secrets = Object.entries(props.secrets ?? {});
     const triggers: Record<string, string> = { bundle_sha256: this.bundleHash, ...props.extraTriggers };

@@ -49,9 +49,17 @@ const KEEPALIVED_DIR = '/etc/keepalived';
 const quoteWord = (word: string) => (/^[A-Za-z0-9._\/:@%+=,-]+$/.test(word) ? word : shellQuote(word));
 
 /** Node lists in files follow address order, so reordering cluster.yaml changes nothing. */
-function nodesByIp(model: ClusterModel): NodeModel[] {
-  return [...model.nodes].sort((a, b) => ipv4ToInt(a.ip) - ipv4ToInt(b.ip));
+function nodesByIp(model: ClusterModel): readonly NodeModel[] {
+  let sorted = nodesByIpCache.get(model);
+  if (sorted === undefined) {
+    const keyed = model.nodes.map((node) => [ipv4ToInt(node.ip), node] as const).sort(([a], [b]) => a - b);
+    sorted = keyed.map(([, node]) => node);
+    nodesByIpCache.set(model, sorted);
+  }
+  return sorted;
 }
+
+const nodesByIpCache = new WeakMap<ClusterModel, readonly NodeModel[]>();
 
 export function runtimeParams(model: ClusterModel, node: NodeModel): NodeRuntimeParams {
   return {
@@ -90,11 +98,14 @@ export function packagesBundle(node: NodeModel): InstallBundleParams {
 }
 
 /** The scripts: byte-identical on every node (everything node-specific is in cias.conf). */
+const SCRIPTS_BUNDLE: InstallBundleParams = {
+  name: 'scripts',
+  files: nodeScripts.map((script) => ({ path: script.installPath, content: script.content, mode: script.mode })),
+};
+
+/** The node scripts; one object, so HostPush renders and hashes it once however many nodes there are. */
 export function scriptsBundle(): InstallBundleParams {
-  return {
-    name: 'scripts',
-    files: nodeScripts.map((script) => ({ path: script.installPath, content: script.content, mode: script.mode })),
-  };
+  return SCRIPTS_BUNDLE;
 }
 
 /** cias.conf, cron, hosts entry, removal policy. */
@@ -134,16 +145,24 @@ export function filesBundle(model: ClusterModel, node: NodeModel): InstallBundle
  * Identical on every node, so the stack stores it once (it grows with the cluster).
  */
 export function membershipBundle(model: ClusterModel): InstallBundleParams {
-  return {
-    name: 'membership',
-    files: [
-      {
-        path: '/etc/cias/nodes.conf',
-        content: renderNodesConf(nodesByIp(model).map((n) => ({ ip: n.ip, name: n.name, fqdn: n.fqdn, canBeMaster: n.canBeMaster }))),
-      },
-    ],
-  };
+  let bundle = membershipBundles.get(model);
+  if (bundle === undefined) {
+    bundle = {
+      name: 'membership',
+      files: [
+        {
+          path: '/etc/cias/nodes.conf',
+          content: renderNodesConf(nodesByIp(model).map((n) => ({ ip: n.ip, name: n.name, fqdn: n.fqdn, canBeMaster: n.canBeMaster }))),
+        },
+      ],
+    };
+    membershipBundles.set(model, bundle);
+  }
+  return bundle;
 }
+
+/** One membership bundle per model: every node gets the same (rendering it per node is quadratic). */
+const membershipBundles = new WeakMap<ClusterModel, InstallBundleParams>();
 
 export function disksBundle(node: NodeModel): InstallBundleParams {
   return {
