@@ -31,7 +31,7 @@ function runChild(file: string, outdir: string): Figures & { wallSeconds: number
   const start = process.hrtime.bigint();
   const result = spawnSync(
     process.execPath,
-    ['--max-old-space-size=1800', '-r', 'ts-node/register/transpile-only', join(__dirname, 'synth-child.ts'), file, outdir],
+    ['--max-old-space-size=1800', '-r', join(__dirname, '..', 'scripts', 'register-ts.js'), join(__dirname, 'synth-child.ts'), file, outdir],
     { encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, CHECKPOINT_DISABLE: '1' } },
   );
   const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// The cias command. Runs the TypeScript sources directly (transpile only: `npm test` type-checks them).
+// The cias command. Runs the TypeScript sources directly (transpiled by esbuild: `npm test` type-checks them).
 const path = require('path');
 process.env.CHECKPOINT_DISABLE = process.env.CHECKPOINT_DISABLE || '1';
-require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '..', 'tsconfig.json') });
+require(path.join(__dirname, '..', 'scripts', 'register-ts.js'));
 require('../cli/main')
   .main(process.argv.slice(2))
   .then((code) => process.exit(code))
