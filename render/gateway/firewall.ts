@@ -120,8 +120,9 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
   const ipOwner = new Map<string, number>([[pmIp, -1]]);
   if (nasIp !== undefined) ipOwner.set(nasIp, -2);
   const vmids = new Set<number>();
+  const checkedExternalIps = new Set<string>();
   for (const vm of params.vms) {
-    checkVmIdentity(vm);
+    checkVmIdentity(vm, checkedExternalIps);
     if (vmids.has(vm.vmid)) throw new Error(`VM ${vm.vmid} listed twice`);
     vmids.add(vm.vmid);
     let chain = vmChains.get(vm.externalIndex);
@@ -191,7 +192,7 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
     ...forward,
     'COMMIT',
   ];
-  const fullRuleset = [
+  const fullRuleset = () => [
     header,
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
@@ -214,7 +215,11 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
   ];
   return {
     hookRules: hookRules.join('\n') + '\n',
-    fullRuleset: fullRuleset.join('\n') + '\n',
+    // Only tests load the full ruleset; rendering it is a second copy of every rule (43 MB at full
+    // capacity), so it is written when asked for.
+    get fullRuleset() {
+      return fullRuleset().join('\n') + '\n';
+    },
     dnatRuleCount,
     chains: { nat: natChains, filter: filterChains },
   };
@@ -230,7 +235,8 @@ function checkForward(f: PortForward, owner: string): void {
   requirePort(f.internalPort, `${owner} internalPort`);
 }
 
-function checkVmIdentity(vm: GatewayVm): void {
+/** `checkedExternalIps`: VM-management IPs already checked (hundreds of VMs share each). */
+function checkVmIdentity(vm: GatewayVm, checkedExternalIps: Set<string>): void {
   const e = Math.floor(vm.vmid / 1000);
   const p = vm.vmid % 1000;
   const a = Math.floor(p / 100);
@@ -239,8 +245,10 @@ function checkVmIdentity(vm: GatewayVm): void {
   if (!valid) throw new Error(`VMID ${vm.vmid} is not a tenant VMID (E*1000 + a*100 + b)`);
   if (vm.externalIndex !== e) throw new Error(`VM ${vm.vmid}: externalIndex ${vm.externalIndex}, VMID says ${e}`);
   if (vm.internalIp !== `10.${e}.${a}.${b}`) throw new Error(`VM ${vm.vmid}: internalIp ${vm.internalIp}, VMID says 10.${e}.${a}.${b}`);
+  if (checkedExternalIps.has(vm.externalIp)) return;
   requireIpv4(vm.externalIp, `VM ${vm.vmid} externalIp`);
   if (inSubnet(vm.externalIp, '10.0.0.0', 8)) throw new Error(`VM ${vm.vmid}: externalIp ${vm.externalIp} is a LAN address`);
+  checkedExternalIps.add(vm.externalIp);
 }
 
 /** DNAT rules of one VM, in port order, merged into constant-offset runs when `shifted`. */
