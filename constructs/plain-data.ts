@@ -174,22 +174,34 @@ function toCanonical(value: unknown): unknown {
 }
 
 /**
- * `canonical` for a record whose possible keys are known in sorted order (e.g. a resource's argument
- * names): no per-record sort, values made canonical (a no-op for shared canonical blocks).
+ * `canonical` for a record whose possible keys are known in sorted order (a resource's argument
+ * names), merged from layers (the first layer holding a key wins): no per-record sort, values made
+ * canonical (a no-op for shared canonical blocks). Not marked: put it in a canonicalMap.
  */
-export function canonicalRecord(record: Record<string, unknown>, sortedKeys: readonly string[]): Record<string, unknown> {
+export function canonicalRecord(layers: readonly Record<string, unknown>[], sortedKeys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  let placed = 0;
   for (const key of sortedKeys) {
-    const value = record[key];
-    if (value === undefined) continue;
-    out[key] = toCanonical(value);
-    placed++;
+    for (const layer of layers) {
+      const value = layer[key];
+      if (value === undefined) continue;
+      out[key] = toCanonical(value);
+      break;
+    }
   }
-  const keys = Object.keys(record);
-  if (keys.length !== placed) {
-    const strays = keys.filter((key) => record[key] !== undefined && !sortedKeys.includes(key));
-    if (strays.length > 0) throw new Error(`canonicalRecord: unexpected keys ${strays.join(', ')}`);
+  for (const layer of layers) {
+    for (const key of Object.keys(layer)) {
+      if (layer[key] !== undefined && !(key in out)) throw new Error(`canonicalRecord: unexpected key ${key}`);
+    }
+  }
+  return out;
+}
+
+/** A map of canonical values (e.g. canonicalRecord results) by key, keys sorted, marked canonical. */
+export function canonicalMap(entries: Iterable<readonly [string, unknown]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (key.includes(TOKEN_MARKER)) throw new Error(`canonicalMap: key ${key} holds a token`);
+    out[key] = value;
   }
   CANONICAL.add(out);
   return out;

@@ -3,7 +3,7 @@ import { keysToSnakeCase } from 'cdktf/lib/util';
 import { Construct } from 'constructs';
 import { GATEWAY_VMID } from '../model/addressing';
 import { VmModel } from '../model/cluster';
-import { canonical, canonicalRecord } from './plain-data';
+import { canonical, canonicalMap, canonicalRecord } from './plain-data';
 import { PROXMOX_VM_QEMU_KEYS, ProxmoxVmQemu, proxmoxVmQemuAttributes } from './proxmox-provider';
 import { diskLayout, vmLogicalId, vmOwnConfig, vmShapeConfig, vmShapeKey } from './vm-slot';
 
@@ -68,7 +68,7 @@ export class VmFleet extends TerraformElement {
     const shapes = new Map<string, Record<string, unknown>>();
     const provider = this.provider?.fqn;
     const path = this.node.path;
-    const resources: Record<string, unknown> = {};
+    const resources: [string, unknown][] = [];
     for (const vm of this.vms.values()) {
       const shapeKey = vmShapeKey(vm, this.cpuType);
       let shape = shapes.get(shapeKey);
@@ -79,11 +79,9 @@ export class VmFleet extends TerraformElement {
         shapes.set(shapeKey, shape);
       }
       const id = vmLogicalId(vm.vmid);
-      const attributes = { ...shape, ...proxmoxVmQemuAttributes(vmOwnConfig(vm)) };
-      if (provider !== undefined) attributes.provider = provider;
-      attributes['//'] = { metadata: { path: `${path}/${id}`, uniqueId: id } };
-      resources[id] = canonicalRecord(attributes, PROXMOX_VM_QEMU_KEYS);
+      const meta = { '//': { metadata: { path: `${path}/${id}`, uniqueId: id } }, provider };
+      resources.push([id, canonicalRecord([proxmoxVmQemuAttributes(vmOwnConfig(vm)), shape, meta], PROXMOX_VM_QEMU_KEYS)]);
     }
-    return canonical({ resource: { [ProxmoxVmQemu.tfResourceType]: resources } });
+    return canonical({ resource: { [ProxmoxVmQemu.tfResourceType]: canonicalMap(resources) } });
   }
 }
