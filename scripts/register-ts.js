@@ -20,6 +20,9 @@ require.extensions['.ts'] = function compileTypeScript(module, filename) {
     sourcefile: filename,
     sourcemap: 'inline',
     tsconfigRaw: { compilerOptions },
+    // `await import('./x')` must become require('./x') as tsc's CommonJS output does: a native
+    // import() of an extensionless .ts path fails.
+    supported: { 'dynamic-import': false },
   });
   module._compile(code, filename);
 };
