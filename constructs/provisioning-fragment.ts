@@ -12,12 +12,12 @@ const PLAIN_LIFECYCLE_KEYS = new Set(['createBeforeDestroy', 'preventDestroy', '
  */
 export interface DependencyRecord {
   readonly dependencies: readonly ITerraformDependable[];
-  /** `resource.dependsOn` right after construction; a later assignment replaces the array. */
+  /** A copy of `resource.dependsOn` right after construction, to notice later changes. */
   readonly tokens: readonly string[] | undefined;
 }
 
 export function recordDependencies(resource: TerraformResource, dependencies: readonly ITerraformDependable[] | undefined): DependencyRecord {
-  return { dependencies: dependencies ?? [], tokens: resource.dependsOn };
+  return { dependencies: dependencies ?? [], tokens: resource.dependsOn ? [...resource.dependsOn] : undefined };
 }
 
 /**
@@ -57,8 +57,9 @@ export function provisioningFragment(
 
 /** Addresses of the recorded dependencies, or null when one cannot be written without cdktf. */
 function dependencyAddresses(resource: TerraformResource, record: DependencyRecord): string[] | undefined | null {
-  if (resource.dependsOn !== record.tokens || resource.dependsOn?.length !== record.tokens?.length) return null;
-  if (record.tokens === undefined) return undefined;
+  const current = resource.dependsOn;
+  if (current === undefined || record.tokens === undefined) return current === record.tokens ? undefined : null;
+  if (current.length !== record.tokens.length || current.some((token, i) => token !== record.tokens![i])) return null;
   const stack = TerraformStack.of(resource);
   const addresses: string[] = [];
   for (const dependency of record.dependencies) {

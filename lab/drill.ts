@@ -155,6 +155,12 @@ function failoverOutcome(lab: Lab, node: string, sinceEpoch: number): number | u
   return match && Number(match[1]) >= sinceEpoch ? Number(match[2]) : undefined;
 }
 
+/** The last lines of a node's cias.log, on one line, for a failed step's detail. */
+function logTail(lab: Lab, node: string, lines: number): string {
+  const text = lab.readFile(node, '/var/log/cias.log') ?? '';
+  return text.trim().split('\n').slice(-lines).join(' ⏎ ') || '(empty)';
+}
+
 /** Polls `probe` every `intervalMs` until it returns a value; undefined after `deadlineMs`. */
 async function poll<T>(probe: () => T | undefined, deadlineMs: number, intervalMs = 100): Promise<{ value: T; seconds: number } | undefined> {
   const started = process.hrtime.bigint();
@@ -333,7 +339,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         ok: okScript && guestsOk && killedKeepalived.length > 0 && killedMaster.length > 0,
         detail:
           `${killed}; ${next} took over; keepalived_to_master.sh exit ${outcome ? outcome.value : 'not finished'}; ` +
-          `gateway VM ${gatewayVmid} ${gateway?.status ?? 'missing'} on ${gateway?.node ?? 'no node'}, VM ${tenantVmid} ${tenant?.status ?? 'missing'} on ${tenant?.node ?? 'no node'}`,
+          `gateway VM ${gatewayVmid} ${gateway?.status ?? 'missing'} on ${gateway?.node ?? 'no node'}, VM ${tenantVmid} ${tenant?.status ?? 'missing'} on ${tenant?.node ?? 'no node'}` +
+          (okScript ? '' : `; last of /var/log/cias.log on ${next}: ${logTail(lab, next, 12)}`),
       };
     });
     const f = failover as FailoverTimings | undefined;

@@ -138,6 +138,8 @@ describe('FastSynthStack', () => {
     overridden.addOverride('input', 'x');
     const reassigned = new TerraformData(stack, 'reassigned', { dependsOn: [first] });
     reassigned.dependsOn = [];
+    const pushed = new TerraformData(stack, 'pushed', { dependsOn: [first] });
+    pushed.dependsOn!.push(first.fqn);
     const crossStack = new FastNullResource(stack, 'cross', { dependsOn: [elsewhere] });
     const fastPathOf = (resource: TerraformResource) => {
       const fragment = TerraformResource.prototype.toTerraform.call(resource);
@@ -145,6 +147,7 @@ describe('FastSynthStack', () => {
     };
     expect(fastPathOf(overridden)).toBe(true);
     expect(fastPathOf(reassigned)).toBe(true);
+    expect(fastPathOf(pushed)).toBe(true);
     expect(fastPathOf(crossStack)).toBe(true);
     expect(new TerraformData(stack, 'plain', { dependsOn: [first] }).toTerraform().resource.terraform_data.plain.depends_on).toEqual([
       'terraform_data.first',
