@@ -126,7 +126,11 @@ describe('MooseFS daemons on rendered configs', () => {
     await waitFor('mfsmaster to answer mfscli', () => mfscli('-SIG').length > 0, START_MS).catch((e) => {
       throw new Error(`${e.message}\n${logs()}`);
     });
-    const exports = rows('-SEX', 'exports');
+    // mfscli may fail on a master still reading its exports (seen on a loaded machine): ask again.
+    let exports: string[][] = [];
+    await waitFor('mfsmaster to list its exports', () => (exports = rows('-SEX', 'exports')).length > 0, START_MS).catch((e) => {
+      throw new Error(`${e.message}\n${logs()}`);
+    });
     expect(exports.map((row) => row.slice(0, 3)).sort()).toEqual([
       ['10.254.0.0', '10.254.255.255', '. (META)'],
       ['10.254.0.0', '10.254.255.255', '/'],
