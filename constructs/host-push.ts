@@ -34,21 +34,28 @@ export interface HostPushProps {
  * Bundles that are byte-identical on many hosts (the scripts) are stored once per stack as a Terraform
  * local and referenced by every push: the configuration stays small however many nodes there are.
  */
-function sharedBundleRef(scope: Construct, text: string, hash: string): string {
+function sharedBundleRef(scope: Construct, escapedText: string, hash: string): string {
   const stack = TerraformStack.of(scope);
   const id = `cias_bundle_${hash.slice(0, 16)}`;
-  const local = (stack.node.tryFindChild(id) as TerraformLocal | undefined) ?? new TerraformLocal(stack, id, escapeTerraformTemplate(text));
+  const local = (stack.node.tryFindChild(id) as TerraformLocal | undefined) ?? new TerraformLocal(stack, id, escapedText);
   return `\${local.${local.friendlyUniqueId}}`;
 }
 
-/** Rendered bundles by their parameters: a bundle shared by many pushes is rendered and hashed once. */
-const renderedBundles = new WeakMap<InstallBundleParams, { readonly text: string; readonly hash: string }>();
+/** A rendered bundle as the configuration holds it: template-escaped, and the hash of its text. */
+interface RenderedBundle {
+  readonly escapedText: string;
+  readonly hash: string;
+}
 
-function renderedBundle(params: InstallBundleParams): { readonly text: string; readonly hash: string } {
+/** Rendered bundles by their parameters: a bundle shared by many pushes is rendered and hashed once. */
+const renderedBundles = new WeakMap<InstallBundleParams, RenderedBundle>();
+
+/** Only the escaped text is kept: a gateway bundle of a full cluster is 43 MB, and one copy is enough. */
+function renderedBundle(params: InstallBundleParams): RenderedBundle {
   let rendered = renderedBundles.get(params);
   if (rendered === undefined) {
     const text = renderInstallBundle(params);
-    rendered = { text, hash: contentHash(text) };
+    rendered = { escapedText: escapeTerraformTemplate(text), hash: contentHash(text) };
     renderedBundles.set(params, rendered);
   }
   return rendered;
@@ -63,12 +70,13 @@ export const HOST_SECRET_DIR = '/root/.cias';
  */
 export class HostPush extends Construct {
   readonly resource: TerraformResource;
-  readonly bundleText: string;
+  /** sha256 of the bundle script: the push's trigger. */
   readonly bundleHash: string;
 
   constructor(scope: Construct, id: string, props: HostPushProps) {
     super(scope, id);
-    ({ text: this.bundleText, hash: this.bundleHash } = renderedBundle(props.bundle));
+    const { escapedText, hash } = renderedBundle(props.bundle);
+    this.bundleHash = hash;
     const staged = `/tmp/cias-${props.bundle.name.replace(/[^A-Za-z0-9._-]/g, '_')}-${this.bundleHash.slice(0, 12)}.sh`;
     const secrets = Object.entries(props.secrets ?? {});
     const triggers: Record<string, string> = { bundle_sha256: this.bundleHash, ...props.extraTriggers };
@@ -79,7 +87,7 @@ export class HostPush extends Construct {
       ...secrets.map(([destination, expression]) => ({ type: 'file' as const, content: expression, destination })),
       {
         type: 'file' as const,
-        content: props.shared ? sharedBundleRef(this, this.bundleText, this.bundleHash) : escapeTerraformTemplate(this.bundleText),
+        content: props.shared ? sharedBundleRef(this, escapedText, hash) : escapedText,
         destination: staged,
       },
       {

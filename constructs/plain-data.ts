@@ -3,6 +3,8 @@
  * Used by FastSynthStack and by resources that know at construction whether they hold tokens.
  */
 
+import { isPrerendered } from './json-text';
+
 export const NEEDS_RESOLVE: unique symbol = Symbol('needs cdktf resolution');
 export type Plain = unknown;
 
@@ -93,7 +95,7 @@ function scalarHoldsTokens(value: unknown): boolean {
  * `depends_on` no longer sends megabytes of script text through cdktf's per-string scans.
  */
 export function resolvePartsWithTokens(value: unknown, resolveUnit: (unit: unknown) => unknown): unknown {
-  if (isCanonical(value)) return value;
+  if (isCanonical(value) || isPrerendered(value)) return value;
   switch (typeof value) {
     case 'string':
     case 'number':
@@ -149,6 +151,11 @@ export function canonical(value: unknown): unknown {
   const out = toCanonical(value);
   if (typeof out === 'object' && out !== null) CANONICAL.add(out);
   return out;
+}
+
+/** `canonical` without the mark: for small values that go straight into JSON text. */
+export function canonicalCopy(value: unknown): unknown {
+  return toCanonical(value);
 }
 
 function toCanonical(value: unknown): unknown {

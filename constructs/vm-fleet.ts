@@ -3,7 +3,8 @@ import { keysToSnakeCase } from 'cdktf/lib/util';
 import { Construct } from 'constructs';
 import { GATEWAY_VMID } from '../model/addressing';
 import { VmModel } from '../model/cluster';
-import { canonical, canonicalMap, canonicalRecord } from './plain-data';
+import { PrerenderedJson, TextSink, indentedJson } from './json-text';
+import { canonical, canonicalCopy, canonicalMap, canonicalRecord, holdsTokens } from './plain-data';
 import { PROXMOX_VM_QEMU_KEYS, ProxmoxVmQemu, proxmoxVmQemuAttributes } from './proxmox-provider';
 import { diskLayout, vmLogicalId, vmOwnConfig, vmShapeConfig, vmShapeKey } from './vm-slot';
 
@@ -70,18 +71,109 @@ export class VmFleet extends TerraformElement {
     const path = this.node.path;
     const resources: [string, unknown][] = [];
     for (const vm of this.vms.values()) {
-      const shapeKey = vmShapeKey(vm, this.cpuType);
-      let shape = shapes.get(shapeKey);
-      if (shape === undefined) {
-        const config = vmShapeConfig(vm, this.cpuType);
-        shape = { ...proxmoxVmQemuAttributes(config), lifecycle: keysToSnakeCase(config.lifecycle) };
-        for (const name of Object.keys(shape)) shape[name] = canonical(shape[name]);
-        shapes.set(shapeKey, shape);
-      }
       const id = vmLogicalId(vm.vmid);
       const meta = { '//': { metadata: { path: `${path}/${id}`, uniqueId: id } }, provider };
-      resources.push([id, canonicalRecord([proxmoxVmQemuAttributes(vmOwnConfig(vm)), shape, meta], PROXMOX_VM_QEMU_KEYS)]);
+      resources.push([id, canonicalRecord([proxmoxVmQemuAttributes(vmOwnConfig(vm)), this.shape(vm, shapes), meta], PROXMOX_VM_QEMU_KEYS)]);
     }
     return canonical({ resource: { [ProxmoxVmQemu.tfResourceType]: canonicalMap(resources) } });
+  }
+
+  /**
+   * The same fragment as toTerraform, with the resource map as JSON text written directly (what
+   * FastSynthStack writes): each shape's blocks are serialized once, each VM's own arguments per VM.
+   */
+  toPrerenderedTerraform(): any {
+    if (this.vms.size === 0) return {};
+    return { resource: { [ProxmoxVmQemu.tfResourceType]: new FleetResources(this) } };
+  }
+
+  /**
+   * The text of the resource map nested at `indent`: what `indentedJson` gives for toTerraform's map
+   * (a test holds the two equal for every argument cias sets).
+   */
+  writeResourcesJson(sink: TextSink, indent: string): void {
+    const entry = `${indent}  `;
+    const field = `${entry}  `;
+    const meta = `${field}  `;
+    const shapes = new Map<string, Record<string, unknown>>();
+    const shapeTexts = new Map<Record<string, unknown>, Map<string, string>>();
+    const provider = this.provider?.fqn === undefined ? undefined : JSON.stringify(this.provider.fqn);
+    const path = this.node.path;
+    const ids = [...this.vms.keys()].map((vmid) => [vmLogicalId(vmid), vmid] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (ids.length === 0) {
+      sink.write('{}');
+      return;
+    }
+    // Each VM's record goes to the sink on its own: no string of the whole map is ever built.
+    let before = `{\n${entry}`;
+    for (const [id, vmid] of ids) {
+      const vm = this.vms.get(vmid) as VmModel;
+      const shape = this.shape(vm, shapes);
+      let shared = shapeTexts.get(shape);
+      if (shared === undefined) {
+        shared = new Map(Object.entries(shape).filter(([, value]) => value !== undefined).map(([name, value]) => [name, indentedJson(value, field)]));
+        shapeTexts.set(shape, shared);
+      }
+      const own = proxmoxVmQemuAttributes(vmOwnConfig(vm));
+      for (const key of Object.keys(own)) {
+        if (own[key] !== undefined && !JSON_KEYS.has(key)) throw new Error(`VmFleet: unexpected argument ${key}`);
+      }
+      let record = `${before}${JSON.stringify(id)}: {`;
+      let separator = '\n';
+      for (const key of PROXMOX_VM_QEMU_KEYS) {
+        let value: string | undefined;
+        if (key === '//') {
+          value = `{\n${meta}"metadata": {\n${meta}  "path": ${scalarJson(`${path}/${id}`)},\n${meta}  "uniqueId": ${scalarJson(id)}\n${meta}}\n${field}}`;
+        } else if (key === 'provider') {
+          value = provider;
+        } else {
+          const mine = own[key];
+          value = mine === undefined ? shared.get(key) : typeof mine === 'object' && mine !== null ? indentedJson(canonicalCopy(mine), field) : scalarJson(mine);
+        }
+        if (value === undefined) continue;
+        record += `${separator}${field}${JSON_KEYS.get(key)}: ${value}`;
+        separator = ',\n';
+      }
+      sink.write(`${record}\n${entry}}`);
+      before = `,\n${entry}`;
+    }
+    sink.write(`\n${indent}}`);
+  }
+
+  /** The converted blocks a VM shares with every VM of its shape (and CPU model), made once per shape. */
+  private shape(vm: VmModel, shapes: Map<string, Record<string, unknown>>): Record<string, unknown> {
+    const shapeKey = vmShapeKey(vm, this.cpuType);
+    let shape = shapes.get(shapeKey);
+    if (shape === undefined) {
+      const config = vmShapeConfig(vm, this.cpuType);
+      shape = { ...proxmoxVmQemuAttributes(config), lifecycle: keysToSnakeCase(config.lifecycle) };
+      for (const name of Object.keys(shape)) shape[name] = canonical(shape[name]);
+      shapes.set(shapeKey, shape);
+    }
+    return shape;
+  }
+}
+
+/** Argument names as JSON keys, serialized once. */
+const JSON_KEYS: ReadonlyMap<string, string> = new Map(PROXMOX_VM_QEMU_KEYS.map((key) => [key, JSON.stringify(key)]));
+
+/** JSON of a scalar argument; a token in it is refused, as canonical refuses it. */
+function scalarJson(value: unknown): string {
+  if (holdsTokens(value)) throw new Error(`VmFleet: ${String(value)} holds a token`);
+  return JSON.stringify(value);
+}
+
+/** A fleet's resource map, written as text by FastSynthStack. */
+class FleetResources extends PrerenderedJson {
+  constructor(private readonly fleet: VmFleet) {
+    super();
+  }
+
+  writeJson(sink: TextSink, indent: string): void {
+    this.fleet.writeResourcesJson(sink, indent);
+  }
+
+  toValue(): unknown {
+    return this.fleet.toTerraform().resource[ProxmoxVmQemu.tfResourceType];
   }
 }

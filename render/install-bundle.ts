@@ -28,14 +28,32 @@ export interface InstallBundleParams {
 
 const SAFE_PATH = /^\/[A-Za-z0-9._\/-]+$/;
 
+/** Characters hashed per update: converting a whole large text to bytes at once costs far more. */
+const HASH_SLICE = 1 << 16;
+
 export function contentHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  const hash = createHash('sha256');
+  let from = 0;
+  while (from < text.length) {
+    let to = Math.min(from + HASH_SLICE, text.length);
+    // A surrogate pair split between updates would hash as two replacement characters.
+    const last = text.charCodeAt(to - 1);
+    if (to < text.length && last >= 0xd800 && last <= 0xdbff) to++;
+    hash.update(text.slice(from, to));
+    from = to;
+  }
+  return hash.digest('hex');
+}
+
+/** Whether `line` is one of the lines of `content` (which ends with a newline). */
+function hasLine(content: string, line: string): boolean {
+  return content.startsWith(`${line}\n`) || content.includes(`\n${line}\n`);
 }
 
 /** A heredoc delimiter that does not occur as a line of the content. */
 function delimiterFor(content: string): string {
   let delimiter = `CIAS_EOF_${contentHash(content).slice(0, 12)}`;
-  while (content.split('\n').includes(delimiter)) delimiter += '_';
+  while (hasLine(content, delimiter)) delimiter += '_';
   return delimiter;
 }
 

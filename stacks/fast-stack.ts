@@ -9,12 +9,13 @@
  * The output is identical (a test compares it with cdktf's own toTerraform on every stack).
  */
 import { IStackSynthesizer, ISynthesisSession, TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
-import { writeFileSync } from 'fs';
 import { join } from 'path';
 import { Construct } from 'constructs';
 import { resolve } from 'cdktf/lib/_tokens';
 import { deepMerge } from 'cdktf/lib/util';
 import { holdsTokens, isCanonical, Plain, plainOrNeedsResolve, resolvePartsWithTokens } from '../constructs/plain-data';
+import { LongStringJson, PrerenderedJson, StringSink, TextSink, isPrerendered } from '../constructs/json-text';
+import { writeChunked } from './chunked-file';
 import { withoutTokenStackTraces } from './token-traces';
 
 export { holdsTokens, plainOrNeedsResolve };
@@ -25,11 +26,16 @@ export { holdsTokens, plainOrNeedsResolve };
  */
 function mergePlain(target: Record<string, unknown>, source: Record<string, unknown>): void {
   for (const key of Object.keys(source)) {
-    const value = source[key];
-    const existing = target[key];
+    let value = source[key];
+    let existing = target[key];
     if (existing === undefined) {
       target[key] = value;
-    } else if (isRecord(value) && isRecord(existing)) {
+      continue;
+    }
+    // Text cannot be merged into: another element writes to the same block, so both become data.
+    if (isPrerendered(value)) value = value.toValue();
+    if (isPrerendered(existing)) existing = target[key] = existing.toValue();
+    if (isRecord(value) && isRecord(existing)) {
       // A canonical subtree may be shared and must stay sorted: merge into a copy.
       mergePlain(isCanonical(existing) ? (target[key] = { ...existing }) : existing, value);
     } else if (Array.isArray(value) && Array.isArray(existing)) {
@@ -48,19 +54,61 @@ function isEmptyRecord(value: unknown): boolean {
   return isRecord(value) && Object.keys(value).length === 0;
 }
 
-/** A copy with every object's keys in sorted order, so JSON.stringify writes what a stable stringify would. */
-export function sortedKeys(value: unknown): unknown {
+/**
+ * A copy with every object's keys in sorted order, so JSON.stringify writes what a stable stringify
+ * would. Prerendered values and long strings become placeholders collected in `prerendered` (without
+ * it, prerendered values become their data).
+ */
+export function sortedKeys(value: unknown, prerendered?: PrerenderedJson[]): unknown {
   if (isCanonical(value)) return value;
-  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (isPrerendered(value)) {
+    if (prerendered === undefined) return value.toValue();
+    prerendered.push(value);
+    return `${PLACEHOLDER}${prerendered.length - 1}`;
+  }
+  if (typeof value === 'string' && prerendered !== undefined && value.length >= LongStringJson.MIN_LENGTH) {
+    return sortedKeys(new LongStringJson(value), prerendered);
+  }
+  if (Array.isArray(value)) return value.map((item) => sortedKeys(item, prerendered));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key], prerendered);
   return out;
 }
 
-/** The same document text cdktf writes (keys sorted, two-space indent), with the native serializer. */
+/**
+ * Stands in for a prerendered value while the rest of the document is serialized. NUL characters
+ * and a per-process nonce: no configuration string can be mistaken for it.
+ */
+const PLACEHOLDER = `\u0000cias-prerendered-${process.pid}-${Date.now().toString(36)}-`;
+
+/**
+ * The same document text cdktf writes (keys sorted, two-space indent), with the native serializer;
+ * prerendered values are spliced in as the text they write at their line's indentation.
+ */
+export function writeStableJson(document: unknown, sink: TextSink): void {
+  const prerendered: PrerenderedJson[] = [];
+  const text = JSON.stringify(sortedKeys(document, prerendered), undefined, 2);
+  let from = 0;
+  prerendered.forEach((value, i) => {
+    const placeholder = JSON.stringify(`${PLACEHOLDER}${i}`);
+    const at = text.indexOf(placeholder, from);
+    if (at < 0) throw new Error(`writeStableJson: placeholder ${i} not found`);
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    let indentEnd = lineStart;
+    while (text.charCodeAt(indentEnd) === 32) indentEnd++;
+    sink.write(text.slice(from, at));
+    value.writeJson(sink, text.slice(lineStart, indentEnd));
+    from = at + placeholder.length;
+  });
+  sink.write(from === 0 ? text : text.slice(from));
+}
+
+/** writeStableJson into a string. */
 export function stableJson(document: unknown): string {
-  return JSON.stringify(sortedKeys(document), undefined, 2);
+  const sink = new StringSink();
+  writeStableJson(document, sink);
+  return sink.toString();
 }
 
 /**
@@ -77,8 +125,16 @@ class NativeJsonSynthesizer implements IStackSynthesizer {
   synthesize(session: ISynthesisSession): void {
     const document = withoutTokenStackTraces(() => this.stack.withDeferredDocument(() => this.inner.synthesize(session)));
     const manifest = session.manifest.forStack(this.stack);
-    writeFileSync(join(session.outdir, manifest.synthesizedStackPath), stableJson(document));
+    writeChunked(join(session.outdir, manifest.synthesizedStackPath), (file) => writeStableJson(document, file));
   }
+}
+
+/**
+ * An element that can give its fragment with parts as PrerenderedJson (the text FastSynthStack
+ * writes); `toTerraform` stays the same fragment as data.
+ */
+export interface PrerenderingElement {
+  toPrerenderedTerraform(): Record<string, unknown>;
 }
 
 export class FastSynthStack extends TerraformStack {
@@ -126,13 +182,14 @@ export class FastSynthStack extends TerraformStack {
 
   toTerraform(): any {
     if (this.deferred) {
-      this.deferred.document = this.buildDocument();
+      this.deferred.document = this.buildDocument(true);
       return {};
     }
-    return this.buildDocument();
+    return this.buildDocument(false);
   }
 
-  private buildDocument(): Record<string, unknown> {
+  /** @param prerendered let elements that can write their own JSON text do so (see PrerenderedJson) */
+  private buildDocument(prerendered: boolean): Record<string, unknown> {
     const elements = this.elements();
     const rawOverrides = (this as unknown as { rawOverrides: Record<string, unknown> }).rawOverrides;
     const metadata: Record<string, unknown> = {
@@ -160,7 +217,8 @@ export class FastSynthStack extends TerraformStack {
     if (metadata.cloud === undefined) delete metadata.cloud;
     const tf: Record<string, unknown> = { '//': this.resolveFast({ metadata, outputs }) };
     for (const element of elements) {
-      mergePlain(tf, this.resolveFast(element.toTerraform()) as Record<string, unknown>);
+      const own = prerendered ? (element as Partial<PrerenderingElement>).toPrerenderedTerraform?.() : undefined;
+      mergePlain(tf, this.resolveFast(own ?? element.toTerraform()) as Record<string, unknown>);
     }
     if (Object.keys(rawOverrides).length === 0) return tf;
     deepMerge(tf, rawOverrides);

@@ -8,6 +8,7 @@ import { vmSlotConfig } from '../../constructs/vm-slot';
 import { NullResource as FastNullResource } from '../../constructs/provisioning-fragment';
 import { TerraformData } from '../../constructs/terraform-data';
 import { resolve } from 'cdktf/lib/_tokens';
+import { LongStringJson } from '../../constructs/json-text';
 import { FastSynthStack, holdsTokens, plainOrNeedsResolve, stableJson } from '../../stacks/fast-stack';
 // cdktf's own writer, resolved from cdktf's dependencies.
 const stableStringify = require(require.resolve('json-stable-stringify', { paths: [require.resolve('cdktf')] })) as (value: unknown, options: { space: number }) => string;
@@ -73,6 +74,44 @@ describe('FastSynthStack', () => {
       expect(hosts.node.id).toBe('hosts');
     } finally {
       rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes each stack file as the text of its data document (VM records written as text, long strings in slices)', () => {
+    const { mkdtempSync, readFileSync, rmSync } = require('fs') as typeof import('fs');
+    const outdir = mkdtempSync('/tmp/cias-fast-');
+    try {
+      const text = edit(edit(exampleText(), '\nwatchdog:', `\n${LEGACY_VM}\nwatchdog:`), 'provisioning:\n  resource_type: null_resource', 'provisioning:\n  resource_type: terraform_data');
+      const app = new App({ outdir, skipValidation: true });
+      const { shards } = buildCias(app, modelOf(text));
+      app.synth();
+      const stacks = app.node.children.filter(TerraformStack.isStack);
+      for (const stack of stacks) {
+        const written = readFileSync(`${outdir}/stacks/${stack.node.id}/cdk.tf.json`, 'utf8');
+        expect(written).toBe(stableJson(stack.toTerraform()));
+      }
+      // The shards' VMs really took the text path, and the shared scripts bundle is long enough to be sliced.
+      const longest = (value: unknown): number =>
+        typeof value === 'string' ? value.length : value && typeof value === 'object' ? Math.max(0, ...Object.values(value).map(longest)) : 0;
+      expect(longest(stacks.find((stack) => stack.node.id === 'hosts')!.toTerraform())).toBeGreaterThanOrEqual(LongStringJson.MIN_LENGTH);
+      const fleet = shards.find((shard) => shard.node.id === 'vms-e10')!.fleet;
+      expect(fleet.toPrerenderedTerraform().resource.proxmox_vm_qemu.constructor.name).toBe('FleetResources');
+      expect(readFileSync(`${outdir}/stacks/vms-e10/cdk.tf.json`, 'utf8')).toContain('"description": "keeps $${HOME} and %%{ literal }"');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  it('a fleet writes its records as the text of its data, nested at any indentation', () => {
+    const text = edit(exampleText(), '\nwatchdog:', `\n${LEGACY_VM}\nwatchdog:`);
+    const app = new App({ outdir: '/tmp/cias-fast-unused', skipValidation: true });
+    for (const shard of buildCias(app, modelOf(text)).shards) {
+      const data = shard.fleet.toTerraform().resource.proxmox_vm_qemu;
+      const prerendered = shard.fleet.toPrerenderedTerraform().resource.proxmox_vm_qemu;
+      for (const indent of ['', '    ', '\t']) {
+        expect(prerendered.toJsonText(indent)).toBe(JSON.stringify(data, undefined, 2).replace(/\n/g, `\n${indent}`));
+      }
+      expect(prerendered.toValue()).toEqual(data);
     }
   });
 

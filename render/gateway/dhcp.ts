@@ -148,7 +148,7 @@ function dhcpdConfigLines(params: DhcpdConfigParams, pidFile: string | undefined
       '  }',
     );
   }
-  lines.push('}', '', '# One reservation per tenant VM (VMID → MAC → 10.E.a.b).', `include "${hostsFile}";`);
+  lines.push('}', '', '# One reservation per tenant VM (VMID -> MAC -> 10.E.a.b).', `include "${hostsFile}";`);
   return lines;
 }
 

@@ -11,7 +11,7 @@
 #   # exported-by <node> <epoch> <ISO-8601 time>
 #   # vmid node status onboot
 #   <vmid> <node> <status> <onboot>
-# status is what /cluster/resources says (running, stopped, unknown…); onboot is 0 or 1, read
+# status is what /cluster/resources says (running, stopped, unknown...); onboot is 0 or 1, read
 # from the VM's config in /etc/pve/nodes/<node>/qemu-server/<vmid>.conf. Lines are sorted by VMID.
 # The file is written to a temporary name in the same directory and renamed, so a reader never
 # sees half a list. It is only written when MooseFS is mounted at CIAS_MFS_MOUNT: otherwise it

@@ -142,7 +142,7 @@ pve_take_over_config() {
   log_warn "moving the config of VM $vmid from the unreachable node $from to $to"
   mkdir -p "$(dirname "$target")"
   mv "$source" "$target"
-  # A lock (backup, migrate…) belongs to an operation of the dead node that will never finish; it
+  # A lock (backup, migrate...) belongs to an operation of the dead node that will never finish; it
   # would block every start and restore ("VM is locked").
   if [[ -n $(pve_conf_value "$target" lock) ]]; then
     log_warn "VM $vmid: clearing the stale lock '$(pve_conf_value "$target" lock)' left by $from"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Applies what the cias bundle installed on the gateway. Usage:
-#   cias-gateway-refresh (→ refresh.sh) [all|addresses|firewall|dhcp|dns|nginx]...   (default: all)
+#   cias-gateway-refresh (-> refresh.sh) [all|addresses|firewall|dhcp|dns|nginx]...   (default: all)
 # addresses/firewall run the hook scripts directly; dhcp and dns go through `zs <module> restart`, so
 # Zentyal regenerates its files from the cias stub and hooks (REFERENCE §2.6); nginx is checked, then
 # reloaded. Idempotent: every step converges to the installed files.
