@@ -1,7 +1,7 @@
 import { ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { SshEndpoint } from '../model/cluster';
-import { InstallBundleParams, contentHash, escapeTerraformTemplate, renderInstallBundle } from '../render/install-bundle';
+import { InstallBundleParams, renderEscapedInstallBundle } from '../render/install-bundle';
 import { SshAccess, sshConnection } from './ssh-connection';
 import { NullResource } from './provisioning-fragment';
 import { TerraformData } from './terraform-data';
@@ -54,8 +54,8 @@ const renderedBundles = new WeakMap<InstallBundleParams, RenderedBundle>();
 function renderedBundle(params: InstallBundleParams): RenderedBundle {
   let rendered = renderedBundles.get(params);
   if (rendered === undefined) {
-    const text = renderInstallBundle(params);
-    rendered = { escapedText: escapeTerraformTemplate(text), hash: contentHash(text) };
+    const { escapedText, sha256 } = renderEscapedInstallBundle(params);
+    rendered = { escapedText, hash: sha256 };
     renderedBundles.set(params, rendered);
   }
   return rendered;

@@ -10,7 +10,8 @@ export type Plain = unknown;
 
 /** Token encodings cdktf uses (cdktf/lib/tokens): string/list/map markers, map values, number tokens. */
 const TOKEN_MARKER = 'TfToken[';
-const MAP_TOKEN_STRINGS = new Set(['String Map Token Value', 'Any Map Token Value']);
+/** The map token strings; compared directly (a Set would hash every string it is asked about). */
+const isMapTokenString = (value: string) => value === 'String Map Token Value' || value === 'Any Map Token Value';
 const NUMBER_MAP_TOKEN = -123456789;
 /** Encoded number tokens are doubles around -1.9e289; no real configuration value comes close. */
 const NUMBER_TOKEN_MAGNITUDE = 1e280;
@@ -22,7 +23,7 @@ const NUMBER_TOKEN_MAGNITUDE = 1e280;
 export function plainOrNeedsResolve(value: unknown): Plain | typeof NEEDS_RESOLVE {
   switch (typeof value) {
     case 'string':
-      return value.includes(TOKEN_MARKER) || MAP_TOKEN_STRINGS.has(value) ? NEEDS_RESOLVE : value;
+      return value.includes(TOKEN_MARKER) || isMapTokenString(value) ? NEEDS_RESOLVE : value;
     case 'number':
       return value === NUMBER_MAP_TOKEN || !Number.isFinite(value) || Math.abs(value) > NUMBER_TOKEN_MAGNITUDE ? NEEDS_RESOLVE : value;
     case 'boolean':
@@ -59,7 +60,7 @@ export function plainOrNeedsResolve(value: unknown): Plain | typeof NEEDS_RESOLV
 export function holdsTokens(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
-      return value.includes(TOKEN_MARKER) || MAP_TOKEN_STRINGS.has(value);
+      return value.includes(TOKEN_MARKER) || isMapTokenString(value);
     case 'number':
       return value === NUMBER_MAP_TOKEN || !Number.isFinite(value) || Math.abs(value) > NUMBER_TOKEN_MAGNITUDE;
     case 'boolean':

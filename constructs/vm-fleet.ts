@@ -5,7 +5,8 @@ import { GATEWAY_VMID } from '../model/addressing';
 import { VmModel } from '../model/cluster';
 import { PrerenderedJson, TextSink, indentedJson } from './json-text';
 import { canonical, canonicalCopy, canonicalMap, canonicalRecord, holdsTokens } from './plain-data';
-import { PROXMOX_VM_QEMU_KEYS, ProxmoxVmQemu, proxmoxVmQemuAttributes } from './proxmox-provider';
+import { PROXMOX_VM_QEMU_KEYS, ProxmoxVmQemu, ProxmoxVmQemuConfig, proxmoxVmQemuAttributes } from './proxmox-provider';
+import { VmQemuNetwork } from '../.gen/providers/proxmox/vm-qemu';
 import { diskLayout, vmLogicalId, vmOwnConfig, vmShapeConfig, vmShapeKey } from './vm-slot';
 
 export interface VmFleetProps {
@@ -66,14 +67,13 @@ export class VmFleet extends TerraformElement {
   toTerraform(): any {
     // An empty shard (its VMs all removed) has no resource block at all, as an empty stack would.
     if (this.vms.size === 0) return {};
-    const shapes = new Map<string, Record<string, unknown>>();
     const provider = this.provider?.fqn;
     const path = this.node.path;
     const resources: [string, unknown][] = [];
     for (const vm of this.vms.values()) {
       const id = vmLogicalId(vm.vmid);
       const meta = { '//': { metadata: { path: `${path}/${id}`, uniqueId: id } }, provider };
-      resources.push([id, canonicalRecord([proxmoxVmQemuAttributes(vmOwnConfig(vm)), this.shape(vm, shapes), meta], PROXMOX_VM_QEMU_KEYS)]);
+      resources.push([id, canonicalRecord([proxmoxVmQemuAttributes(vmOwnConfig(vm)), this.shape(vm), meta], PROXMOX_VM_QEMU_KEYS)]);
     }
     return canonical({ resource: { [ProxmoxVmQemu.tfResourceType]: canonicalMap(resources) } });
   }
@@ -92,67 +92,115 @@ export class VmFleet extends TerraformElement {
    * (a test holds the two equal for every argument cias sets).
    */
   writeResourcesJson(sink: TextSink, indent: string): void {
-    const entry = `${indent}  `;
-    const field = `${entry}  `;
-    const meta = `${field}  `;
-    const shapes = new Map<string, Record<string, unknown>>();
-    const shapeTexts = new Map<Record<string, unknown>, Map<string, string>>();
-    const provider = this.provider?.fqn === undefined ? undefined : JSON.stringify(this.provider.fqn);
-    const path = this.node.path;
     const ids = [...this.vms.keys()].map((vmid) => [vmLogicalId(vmid), vmid] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (ids.length === 0) {
       sink.write('{}');
       return;
     }
+    const entry = `${indent}  `;
+    const records = new VmRecordText(`${entry}  `, this.node.path, this.provider?.fqn, (vm) => this.shape(vm));
     // Each VM's record goes to the sink on its own: no string of the whole map is ever built.
     let before = `{\n${entry}`;
     for (const [id, vmid] of ids) {
-      const vm = this.vms.get(vmid) as VmModel;
-      const shape = this.shape(vm, shapes);
-      let shared = shapeTexts.get(shape);
-      if (shared === undefined) {
-        shared = new Map(Object.entries(shape).filter(([, value]) => value !== undefined).map(([name, value]) => [name, indentedJson(value, field)]));
-        shapeTexts.set(shape, shared);
-      }
-      const own = proxmoxVmQemuAttributes(vmOwnConfig(vm));
-      for (const key of Object.keys(own)) {
-        if (own[key] !== undefined && !JSON_KEYS.has(key)) throw new Error(`VmFleet: unexpected argument ${key}`);
-      }
-      let record = `${before}${JSON.stringify(id)}: {`;
-      let separator = '\n';
-      for (const key of PROXMOX_VM_QEMU_KEYS) {
-        let value: string | undefined;
-        if (key === '//') {
-          value = `{\n${meta}"metadata": {\n${meta}  "path": ${scalarJson(`${path}/${id}`)},\n${meta}  "uniqueId": ${scalarJson(id)}\n${meta}}\n${field}}`;
-        } else if (key === 'provider') {
-          value = provider;
-        } else {
-          const mine = own[key];
-          value = mine === undefined ? shared.get(key) : typeof mine === 'object' && mine !== null ? indentedJson(canonicalCopy(mine), field) : scalarJson(mine);
-        }
-        if (value === undefined) continue;
-        record += `${separator}${field}${JSON_KEYS.get(key)}: ${value}`;
-        separator = ',\n';
-      }
-      sink.write(`${record}\n${entry}}`);
+      sink.write(`${before}${JSON.stringify(id)}: ${records.text(this.vms.get(vmid) as VmModel, id)}\n${entry}}`);
       before = `,\n${entry}`;
     }
     sink.write(`\n${indent}}`);
   }
 
   /** The converted blocks a VM shares with every VM of its shape (and CPU model), made once per shape. */
-  private shape(vm: VmModel, shapes: Map<string, Record<string, unknown>>): Record<string, unknown> {
+  private shape(vm: VmModel): Record<string, unknown> {
     const shapeKey = vmShapeKey(vm, this.cpuType);
-    let shape = shapes.get(shapeKey);
+    let shape = this.shapes.get(shapeKey);
     if (shape === undefined) {
       const config = vmShapeConfig(vm, this.cpuType);
       shape = { ...proxmoxVmQemuAttributes(config), lifecycle: keysToSnakeCase(config.lifecycle) };
       for (const name of Object.keys(shape)) shape[name] = canonical(shape[name]);
-      shapes.set(shapeKey, shape);
+      this.shapes.set(shapeKey, shape);
     }
     return shape;
   }
+
+  private readonly shapes = new Map<string, Record<string, unknown>>();
 }
+
+/**
+ * Writes VM records (the value of `"vm-<vmid>": …`) as text, fields at the indentation `field`.
+ * What VMs share is serialized once: a shape's blocks, and the NIC block, which differs between VMs
+ * only in its MAC (made once per NIC layout with a marker where the MAC goes).
+ */
+class VmRecordText {
+  private readonly meta: string;
+  private readonly provider?: string;
+  private readonly shapeTexts = new Map<Record<string, unknown>, ReadonlyMap<string, string>>();
+  private readonly nicTemplates = new Map<string, readonly [string, string] | null>();
+
+  constructor(
+    private readonly field: string,
+    private readonly path: string,
+    provider: string | undefined,
+    private readonly shapeOf: (vm: VmModel) => Record<string, unknown>,
+  ) {
+    this.meta = `${field}  `;
+    this.provider = provider === undefined ? undefined : JSON.stringify(provider);
+  }
+
+  text(vm: VmModel, id: string): string {
+    const { field, meta } = this;
+    const shared = this.sharedTexts(this.shapeOf(vm));
+    const { network, ...config } = vmOwnConfig(vm);
+    const own = proxmoxVmQemuAttributes(config);
+    for (const key of Object.keys(own)) {
+      if (own[key] !== undefined && !JSON_KEYS.has(key)) throw new Error(`VmFleet: unexpected argument ${key}`);
+    }
+    let record = '{';
+    let separator = '\n';
+    for (const key of PROXMOX_VM_QEMU_KEYS) {
+      let value: string | undefined;
+      if (key === '//') {
+        value = `{\n${meta}"metadata": {\n${meta}  "path": ${scalarJson(`${this.path}/${id}`)},\n${meta}  "uniqueId": ${scalarJson(id)}\n${meta}}\n${field}}`;
+      } else if (key === 'provider') {
+        value = this.provider;
+      } else if (key === 'network' && network !== undefined) {
+        value = this.networkText(network);
+      } else {
+        const mine = own[key];
+        value = mine === undefined ? shared.get(key) : typeof mine === 'object' && mine !== null ? indentedJson(canonicalCopy(mine), field) : scalarJson(mine);
+      }
+      if (value === undefined) continue;
+      record += `${separator}${field}${JSON_KEYS.get(key)}: ${value}`;
+      separator = ',\n';
+    }
+    return record;
+  }
+
+  private sharedTexts(shape: Record<string, unknown>): ReadonlyMap<string, string> {
+    let texts = this.shapeTexts.get(shape);
+    if (texts === undefined) {
+      texts = new Map(Object.entries(shape).filter(([, value]) => value !== undefined).map(([name, value]) => [name, indentedJson(value, this.field)]));
+      this.shapeTexts.set(shape, texts);
+    }
+    return texts;
+  }
+
+  private networkText(network: NonNullable<ProxmoxVmQemuConfig['network']>): string {
+    const convert = (nics: typeof network) => indentedJson(canonicalCopy(proxmoxVmQemuAttributes({ network: nics }).network), this.field);
+    const nics = network as readonly VmQemuNetwork[];
+    const mac = nics.length === 1 ? nics[0].macaddr : undefined;
+    if (typeof mac !== 'string') return convert(network);
+    const layout = JSON.stringify({ ...nics[0], macaddr: null });
+    let template = this.nicTemplates.get(layout);
+    if (template === undefined) {
+      const parts = convert([{ ...nics[0], macaddr: MAC_MARKER }]).split(JSON.stringify(MAC_MARKER));
+      template = parts.length === 2 ? [parts[0], parts[1]] : null;
+      this.nicTemplates.set(layout, template);
+    }
+    return template === null ? convert(network) : `${template[0]}${scalarJson(mac)}${template[1]}`;
+  }
+}
+
+/** Stands where a NIC template's MAC goes; no MAC looks like it. */
+const MAC_MARKER = '\u0000cias-mac\u0000';
 
 /** Argument names as JSON keys, serialized once. */
 const JSON_KEYS: ReadonlyMap<string, string> = new Map(PROXMOX_VM_QEMU_KEYS.map((key) => [key, JSON.stringify(key)]));

@@ -5,7 +5,7 @@
  * One upload and one remote command per push, whatever the file count; the same script can be run by
  * hand on a node to repair it.
  */
-import { createHash } from 'crypto';
+import { Hash, createHash } from 'crypto';
 
 export interface BundleFile {
   /** Absolute path on the host. */
@@ -33,6 +33,11 @@ const HASH_SLICE = 1 << 16;
 
 export function contentHash(text: string): string {
   const hash = createHash('sha256');
+  hashInSlices(hash, text);
+  return hash.digest('hex');
+}
+
+function hashInSlices(hash: Hash, text: string): void {
   let from = 0;
   while (from < text.length) {
     let to = Math.min(from + HASH_SLICE, text.length);
@@ -42,7 +47,6 @@ export function contentHash(text: string): string {
     hash.update(text.slice(from, to));
     from = to;
   }
-  return hash.digest('hex');
 }
 
 /** Whether `line` is one of the lines of `content` (which ends with a newline). */
@@ -58,6 +62,27 @@ function delimiterFor(content: string): string {
 }
 
 export function renderInstallBundle(params: InstallBundleParams): string {
+  return `${installBundleLines(params).join('\n')}\n`;
+}
+
+/**
+ * A rendered bundle as the configuration holds it: the text template-escaped (see
+ * escapeTerraformTemplate), and the sha256 of the text itself. Each line is escaped and hashed on its
+ * own, so neither the plain text of a large bundle (43 MB for a full cluster's gateway) nor a copy of
+ * it is ever made: the escaped text is the only one.
+ */
+export function renderEscapedInstallBundle(params: InstallBundleParams): { readonly escapedText: string; readonly sha256: string } {
+  const lines = installBundleLines(params);
+  const hash = createHash('sha256');
+  for (const line of lines) {
+    hashInSlices(hash, line);
+    hash.update('\n');
+  }
+  return { escapedText: `${lines.map(escapeTerraformTemplate).join('\n')}\n`, sha256: hash.digest('hex') };
+}
+
+/** The bundle's lines (the text is each followed by a newline); a file's content is one line. */
+function installBundleLines(params: InstallBundleParams): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const file of params.files) {
@@ -99,7 +124,8 @@ export function renderInstallBundle(params: InstallBundleParams): string {
     const body = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
     const delimiter = delimiterFor(body);
     lines.push(`install_file ${file.path} ${file.mode ?? '0644'} <<'${delimiter}'`);
-    lines.push(body + delimiter);
+    // The content without its last newline is one line, so the content is never copied here.
+    lines.push(body.slice(0, -1), delimiter);
   }
   const afterChange = params.afterChange ?? [];
   if (afterChange.length > 0) {
@@ -110,7 +136,7 @@ export function renderInstallBundle(params: InstallBundleParams): string {
   }
   for (const command of params.always ?? []) lines.push(command);
   lines.push('log "done (changed=$changed)"');
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /** A shell word that stays one literal word: single quotes, each ' written as '\''. */

@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
-import { escapeTerraformTemplate, renderInstallBundle } from '../../render/install-bundle';
+import { createHash } from 'crypto';
+import { escapeTerraformTemplate, renderEscapedInstallBundle, renderInstallBundle } from '../../render/install-bundle';
 
 const tricky = [
   'line with ${VAR} and $(cmd) and `backticks`',
@@ -25,6 +26,25 @@ describe('install bundle', () => {
     writeFileSync(script, text);
     return spawnSync('bash', [script, ...args], { env: { ...process.env, CIAS_ROOT: join(root, 'fs') }, encoding: 'utf8' });
   };
+
+  it('the escaped form is the escaped text, hashed as the text (line by line, without a copy of the whole)', () => {
+    const params = {
+      name: 'node/test',
+      files: [
+        { path: '/etc/cias/a.conf', content: tricky },
+        { path: '/etc/cias/b.conf', content: 'no final newline ${x} %{y}' },
+        { path: '/etc/cias/c.conf', content: '' },
+        { path: '/etc/cias/d.conf', content: `${'r'.repeat(70_000)}\n😀 ${'$'}{z}\n`.repeat(3) },
+      ],
+      afterChange: ['echo "${changed}"'],
+      always: ['echo %{always}'],
+    };
+    const text = renderInstallBundle(params);
+    expect(renderEscapedInstallBundle(params)).toEqual({
+      escapedText: escapeTerraformTemplate(text),
+      sha256: createHash('sha256').update(text).digest('hex'),
+    });
+  });
 
   it('passes shellcheck', () => {
     const text = renderInstallBundle({

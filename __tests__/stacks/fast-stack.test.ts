@@ -19,9 +19,10 @@ function cdktfToTerraform(stack: TerraformStack): unknown {
   return TerraformStack.prototype.toTerraform.call(stack);
 }
 
-/** A VM unlike the example's: no cloud-init, two controllers, block storage, tags, template escapes. */
+/** A VM unlike the example's: no cloud-init, two controllers, block storage, tags, template escapes, own MAC. */
 const LEGACY_VM = `  - vmid: 10502
     name: legacy
+    mac: '02:00:00:ab:cd:ef'
     node: pve-master-rack-a-1-1
     cloud_init: false
     onboot: false

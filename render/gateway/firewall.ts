@@ -116,7 +116,7 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
     }
   }
 
-  const vmChains = new Map<number, { ip: string; rules: string[] }>();
+  const vmChains = new Map<number, { ip: string; vms: GatewayVm[] }>();
   const ipOwner = new Map<string, number>([[pmIp, -1]]);
   if (nasIp !== undefined) ipOwner.set(nasIp, -2);
   const vmids = new Set<number>();
@@ -130,15 +130,12 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
       const owner = ipOwner.get(vm.externalIp);
       if (owner !== undefined) throw new Error(`VM-management IP ${vm.externalIp} (index ${vm.externalIndex}) is already used`);
       ipOwner.set(vm.externalIp, vm.externalIndex);
-      chain = { ip: vm.externalIp, rules: [] };
+      chain = { ip: vm.externalIp, vms: [] };
       vmChains.set(vm.externalIndex, chain);
     } else if (chain.ip !== vm.externalIp) {
       throw new Error(`VM ${vm.vmid}: index ${vm.externalIndex} is ${chain.ip}, not ${vm.externalIp}`);
     }
-    for (const rule of vmDnatRules(vm, vmChainName(vm.externalIndex), shifted)) {
-      chain.rules.push(rule);
-      dnatRuleCount++;
-    }
+    chain.vms.push(vm);
   }
   const indices = [...vmChains.keys()].sort((a, b) => a - b);
   for (const index of indices) {
@@ -173,56 +170,54 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
 
   const natChains = ['CIAS-PREROUTING', 'CIAS-POSTROUTING', ...indices.map(vmChainName)];
   const filterChains = ['CIAS-INPUT', 'CIAS-FORWARD'];
-  const natBody = [...prerouting, ...postrouting];
-  for (const index of indices) natBody.push(...(vmChains.get(index) as { rules: string[] }).rules);
+  // The VM rules are most of the text (29 MB at full capacity). Each chain's rules are joined as soon
+  // as they are made: a quarter million rule strings alive at once cost more to collect than to make.
+  const vmRules = indices.map((index) => {
+    const rules: string[] = [];
+    const name = vmChainName(index);
+    for (const vm of (vmChains.get(index) as { vms: GatewayVm[] }).vms) dnatRuleCount += appendVmDnatRules(rules, vm, name, shifted);
+    return rules.length > 0 ? [rules.join('\n')] : [];
+  });
 
   const header = '# cias: gateway rules (SPEC §6). Generated from cluster.yaml; do not edit.';
   const declare = (chains: readonly string[]) => chains.map((c) => `:${c} - [0:0]`);
   const jumps = (table: string) =>
     FIREWALL_JUMPS.filter((j) => j.table === table).map((j) => `-A ${j.chain} -j ${j.target}`);
-  const hookRules = [
-    header,
-    '*nat',
-    ...declare(natChains),
-    ...natBody,
-    'COMMIT',
-    '*filter',
-    ...declare(filterChains),
-    ...input,
-    ...forward,
-    'COMMIT',
-  ];
-  const fullRuleset = () => [
-    header,
-    '*nat',
-    ':PREROUTING ACCEPT [0:0]',
-    ':INPUT ACCEPT [0:0]',
-    ':OUTPUT ACCEPT [0:0]',
-    ':POSTROUTING ACCEPT [0:0]',
-    ...declare(natChains),
-    ...jumps('nat'),
-    ...natBody,
-    'COMMIT',
-    '*filter',
-    ':INPUT ACCEPT [0:0]',
-    ':FORWARD DROP [0:0]',
-    ':OUTPUT ACCEPT [0:0]',
-    ...declare(filterChains),
-    ...jumps('filter'),
-    ...input,
-    ...forward,
-    'COMMIT',
-  ];
+  /** The rules file; `full` adds the built-in chains and the jumps into the cias chains. */
+  const text = (full: boolean) =>
+    joinLines([
+      [header, '*nat'],
+      full ? [':PREROUTING ACCEPT [0:0]', ':INPUT ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]'] : [],
+      declare(natChains),
+      full ? jumps('nat') : [],
+      prerouting,
+      postrouting,
+      ...vmRules,
+      ['COMMIT', '*filter'],
+      full ? [':INPUT ACCEPT [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]'] : [],
+      declare(filterChains),
+      full ? jumps('filter') : [],
+      input,
+      forward,
+      ['COMMIT'],
+    ]);
   return {
-    hookRules: hookRules.join('\n') + '\n',
+    hookRules: text(false),
     // Only tests load the full ruleset; rendering it is a second copy of every rule (43 MB at full
     // capacity), so it is written when asked for.
     get fullRuleset() {
-      return fullRuleset().join('\n') + '\n';
+      return text(true);
     },
     dnatRuleCount,
     chains: { nat: natChains, filter: filterChains },
   };
+}
+
+/** Lines of several lists as one text, each line ending in a newline. */
+function joinLines(groups: readonly (readonly string[])[]): string {
+  const parts: string[] = [];
+  for (const lines of groups) if (lines.length > 0) parts.push(lines.join('\n'));
+  return `${parts.join('\n')}\n`;
 }
 
 function dnat(destination: string, protocol: Protocol, ports: string, to: string, chain = 'CIAS-PREROUTING'): string {
@@ -249,6 +244,30 @@ function checkVmIdentity(vm: GatewayVm, checkedExternalIps: Set<string>): void {
   requireIpv4(vm.externalIp, `VM ${vm.vmid} externalIp`);
   if (inSubnet(vm.externalIp, '10.0.0.0', 8)) throw new Error(`VM ${vm.vmid}: externalIp ${vm.externalIp} is a LAN address`);
   checkedExternalIps.add(vm.externalIp);
+}
+
+/**
+ * Appends the DNAT rules of one VM to `rules`, in port order, merged into constant-offset runs when
+ * `shifted`; returns how many. A VM with only the default rule (most of them) takes a shortcut with
+ * the same result: one run of suffixes 1..99 per protocol.
+ */
+function appendVmDnatRules(rules: string[], vm: GatewayVm, chain: string, shifted: boolean): number {
+  const protocols = vm.defaultRuleProtocols ?? [];
+  if (shifted && vm.portForwards.length === 0 && protocols.every((p) => p === 'tcp' || p === 'udp')) {
+    const first = (vm.vmid % 1000) * PORTS_PER_VM;
+    const ports = `${first + 1}:${first + PORTS_PER_VM - 1}`;
+    const to = `${vm.internalIp}:1-${PORTS_PER_VM - 1}/${first + 1}`;
+    let count = 0;
+    for (const protocol of ['tcp', 'udp'] as const) {
+      if (!protocols.includes(protocol)) continue;
+      rules.push(dnat(vm.externalIp, protocol, ports, to, chain));
+      count++;
+    }
+    return count;
+  }
+  const own = vmDnatRules(vm, chain, shifted);
+  for (const rule of own) rules.push(rule);
+  return own.length;
 }
 
 /** DNAT rules of one VM, in port order, merged into constant-offset runs when `shifted`. */
