@@ -132,6 +132,9 @@ export class VmFleet extends TerraformElement {
 class VmRecordText {
   private readonly meta: string;
   private readonly provider?: string;
+  /** `"key": ` at the field indentation, after the record's `{` or after a previous field. */
+  private readonly firstKeys: ReadonlyMap<string, string>;
+  private readonly nextKeys: ReadonlyMap<string, string>;
   private readonly shapeTexts = new Map<Record<string, unknown>, ReadonlyMap<string, string>>();
   private readonly nicTemplates = new Map<string, readonly [string, string] | null>();
 
@@ -142,6 +145,8 @@ class VmRecordText {
     private readonly shapeOf: (vm: VmModel) => Record<string, unknown>,
   ) {
     this.meta = `${field}  `;
+    this.firstKeys = new Map(PROXMOX_VM_QEMU_KEYS.map((key) => [key, `\n${field}${JSON.stringify(key)}: `]));
+    this.nextKeys = new Map(PROXMOX_VM_QEMU_KEYS.map((key) => [key, `,\n${field}${JSON.stringify(key)}: `]));
     this.provider = provider === undefined ? undefined : JSON.stringify(provider);
   }
 
@@ -154,7 +159,7 @@ class VmRecordText {
       if (own[key] !== undefined && !JSON_KEYS.has(key)) throw new Error(`VmFleet: unexpected argument ${key}`);
     }
     let record = '{';
-    let separator = '\n';
+    let first = true;
     for (const key of PROXMOX_VM_QEMU_KEYS) {
       let value: string | undefined;
       if (key === '//') {
@@ -168,8 +173,8 @@ class VmRecordText {
         value = mine === undefined ? shared.get(key) : typeof mine === 'object' && mine !== null ? indentedJson(canonicalCopy(mine), field) : scalarJson(mine);
       }
       if (value === undefined) continue;
-      record += `${separator}${field}${JSON_KEYS.get(key)}: ${value}`;
-      separator = ',\n';
+      record += (first ? this.firstKeys : this.nextKeys).get(key) + value;
+      first = false;
     }
     return record;
   }

@@ -26,6 +26,7 @@ import {
   PortForward,
   Protocol,
   StateBackend,
+  VmDisk,
   VmModel,
   WanModel,
 } from './cluster';
@@ -345,6 +346,21 @@ function resolveSlot(vm: VmDocument, path: YamlPath, problems: ProblemList): VmS
   return fromVmid;
 }
 
+/**
+ * Remembers where each key was first seen, by list position: the paths of a duplicate's message are
+ * only built when there is one (124,245 VMs claim three keys each).
+ */
+class FirstSeen<K> {
+  private readonly seen = new Map<K, number>();
+
+  /** The position that claimed `key` first, or undefined when `at` is the first. */
+  claim(key: K, at: number): number | undefined {
+    const first = this.seen.get(key);
+    if (first === undefined) this.seen.set(key, at);
+    return first;
+  }
+}
+
 function buildVms(
   doc: ClusterDocument,
   wan: WanModel,
@@ -353,15 +369,24 @@ function buildVms(
   problems: ProblemList,
 ): VmModel[] {
   const externalIps = new Map(wan.vmMgmtIps.map((e) => [e.index, e.ip]));
-  const vmids = new UniqueIndex<number>('vmid', problems);
-  const names = new UniqueIndex<string>('name', problems);
-  const macs = new UniqueIndex<string>('MAC', problems);
-  if (gateway) macs.claim(gateway.mac, ['gateway'], gateway.mac);
+  const vmids = new FirstSeen<number>();
+  const names = new FirstSeen<string>();
+  // MACs derived from VMIDs are distinct (VMID → MAC is one to one, and tenant VMIDs never give the
+  // gateway's), so only a file where some VM names its own MAC needs the MAC index.
+  const macs = doc.vms.some((vm) => vm.mac !== undefined) ? new FirstSeen<string>() : undefined;
+  /** Where a VM's MAC comes from: its `mac`, or its VMID (the entry itself); -1 is the gateway. */
+  const macPath = (at: number): YamlPath => (at < 0 ? ['gateway'] : doc.vms[at].mac ? ['vms', at, 'mac'] : ['vms', at]);
+  const duplicate = (what: string, path: YamlPath, first: YamlPath, value: unknown) =>
+    problems.error(path, `duplicates the ${what} of ${formatPath(first)}`, value);
+  if (gateway) macs?.claim(gateway.mac, -1);
   const defaults = doc.vm_defaults;
+  // VMs without their own disks share one list (the model is read-only), so they also share a shape.
+  const defaultDisks: readonly VmDisk[] = Object.freeze([Object.freeze({ slot: 'scsi0', sizeGb: defaults.disk_gb, storage: defaults.storage })]);
   const vms: VmModel[] = [];
   doc.vms.forEach((vm, i) => {
     const path: YamlPath = ['vms', i];
-    names.claim(vm.name, [...path, 'name'], vm.name);
+    const firstName = names.claim(vm.name, i);
+    if (firstName !== undefined) duplicate('name', ['vms', i, 'name'], ['vms', firstName, 'name'], vm.name);
     const slot = resolveSlot(vm, path, problems);
     const node = nodes.get(vm.node);
     if (!node) problems.error([...path, 'node'], 'is not the name or ip of any node in nodes', vm.node);
@@ -369,7 +394,11 @@ function buildVms(
     if (template === undefined) problems.error(path, 'names no template and vm_defaults.template is not set');
     if (!slot) return;
     const vmid = vmidFromSlot(slot);
-    if (!vmids.claim(String(vmid), path, vmid)) return;
+    const firstVmid = vmids.claim(vmid, i);
+    if (firstVmid !== undefined) {
+      duplicate('vmid', path, ['vms', firstVmid], vmid);
+      return;
+    }
     const externalIp = externalIps.get(slot.externalIndex);
     if (externalIp === undefined) {
       problems.error(
@@ -377,10 +406,11 @@ function buildVms(
         `needs VM-management IP index ${slot.externalIndex} (VMID ${vmid}), which wan.vm_mgmt_ips does not define`,
       );
     }
-    const mac = (vm.mac ?? macForVmid(vmid)).toUpperCase();
-    macs.claim(mac, vm.mac ? [...path, 'mac'] : path, mac);
+    const mac = vm.mac === undefined ? macForVmid(vmid) : vm.mac.toUpperCase();
+    const firstMac = macs?.claim(mac, i);
+    if (firstMac !== undefined) duplicate('MAC', macPath(i), macPath(firstMac), mac);
     const ports = externalPortRange(slot);
-    const portOverrides = buildPortOverrides(vm, path, ports, problems);
+    const portOverrides = vm.ports.length === 0 ? NO_PORT_OVERRIDES : buildPortOverrides(vm, path, ports, problems);
     if (!node || template === undefined || externalIp === undefined) return;
     vms.push({
       vmid,
@@ -398,11 +428,7 @@ function buildVms(
       cores: vm.cores ?? defaults.cores,
       sockets: vm.sockets ?? defaults.sockets,
       memoryMb: vm.memory_mb ?? defaults.memory_mb,
-      disks: (vm.disks ?? [{ size_gb: defaults.disk_gb, storage: defaults.storage, slot: 'scsi0' }]).map((d) => ({
-        slot: d.slot,
-        sizeGb: d.size_gb,
-        storage: d.storage,
-      })),
+      disks: vm.disks === undefined ? defaultDisks : vm.disks.map((d) => ({ slot: d.slot, sizeGb: d.size_gb, storage: d.storage })),
       mac,
       cloudInit: vm.cloud_init ?? defaults.cloud_init,
       onboot: vm.onboot ?? defaults.onboot,
@@ -414,6 +440,8 @@ function buildVms(
   });
   return vms.sort((x, y) => x.vmid - y.vmid);
 }
+
+const NO_PORT_OVERRIDES: readonly PortForward[] = Object.freeze([]);
 
 function buildPortOverrides(
   vm: VmDocument,
