@@ -67,7 +67,7 @@ export function holdsTokens(value: unknown): boolean {
     case 'undefined':
       return false;
     case 'object': {
-      if (value === null) return false;
+      if (value === null || CANONICAL.has(value)) return false;
       if (Array.isArray(value)) return value.some(holdsTokens);
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) return true;
@@ -154,6 +154,21 @@ export function canonical(value: unknown): unknown {
   return out;
 }
 
+/**
+ * `canonical` of plain data, or NEEDS_RESOLVE when it holds a token (one walk instead of a check
+ * and a copy): for fragments that are usually plain and must stay correct when they are not.
+ */
+export function canonicalIfPlain(value: unknown): unknown {
+  try {
+    return canonical(value);
+  } catch (error) {
+    if (error instanceof NotPlainError) return NEEDS_RESOLVE;
+    throw error;
+  }
+}
+
+class NotPlainError extends Error {}
+
 /** `canonical` without the mark: for small values that go straight into JSON text. */
 export function canonicalCopy(value: unknown): unknown {
   return toCanonical(value);
@@ -161,7 +176,7 @@ export function canonicalCopy(value: unknown): unknown {
 
 function toCanonical(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) {
-    if (holdsTokens(value)) throw new Error(`canonical: ${String(value)} holds a token`);
+    if (holdsTokens(value)) throw new NotPlainError(`canonical: ${String(value)} holds a token`);
     return value;
   }
   if (CANONICAL.has(value)) return value;
@@ -171,10 +186,10 @@ function toCanonical(value: unknown): unknown {
     return items;
   }
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) throw new Error('canonical: not plain data');
+  if (prototype !== Object.prototype && prototype !== null) throw new NotPlainError('canonical: not plain data');
   const record: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    if (key.includes(TOKEN_MARKER)) throw new Error(`canonical: key ${key} holds a token`);
+    if (key.includes(TOKEN_MARKER)) throw new NotPlainError(`canonical: key ${key} holds a token`);
     const item = (value as Record<string, unknown>)[key];
     if (item !== undefined) record[key] = toCanonical(item);
   }

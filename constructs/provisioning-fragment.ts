@@ -1,5 +1,6 @@
-import { ITerraformDependable, TerraformResource, TerraformStack } from 'cdktf';
-import { keysToSnakeCase } from 'cdktf/lib/util';
+import { ITerraformDependable, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
+import { snakeCase } from 'cdktf/lib/util';
+import { NEEDS_RESOLVE, canonicalIfPlain } from './plain-data';
 import { Resource as GeneratedNullResource, ResourceConfig as NullResourceConfig } from '@cdktf/provider-null/lib/resource';
 import { Construct } from 'constructs';
 
@@ -47,12 +48,42 @@ export function provisioningFragment(
     ...attributes,
     depends_on: dependsOn,
     count: resource.count,
-    lifecycle: lifecycle && keysToSnakeCase(lifecycle),
-    connection: resource.connection && keysToSnakeCase(resource.connection),
-    provisioner: resource.provisioners?.map(({ type, ...props }) => ({ [type]: keysToSnakeCase(props) })),
+    lifecycle: lifecycle && snakeCaseKeys(lifecycle),
+    connection: resource.connection && snakeCaseKeys(resource.connection),
+    provisioner: resource.provisioners?.map(({ type, ...props }) => ({ [type]: snakeCaseKeys(props) })),
     '//': nodeMetadata,
   };
-  return { resource: { [resource.terraformResourceType]: { [resource.friendlyUniqueId]: fragment } } };
+  // Usually plain: then in final form already, so synthesis neither checks, copies nor sorts it again.
+  const body = canonicalIfPlain(fragment);
+  return { resource: { [resource.terraformResourceType]: { [resource.friendlyUniqueId]: body === NEEDS_RESOLVE ? fragment : body } } };
+}
+
+/** cdktf's snake_case of a key, computed once per distinct key. */
+const snakeCaseKeyCache = new Map<string, string>();
+
+function snakeCaseKey(key: string): string {
+  let snake = snakeCaseKeyCache.get(key);
+  if (snake === undefined) {
+    snake = snakeCase(key);
+    snakeCaseKeyCache.set(key, snake);
+  }
+  return snake;
+}
+
+/** cdktf's keysToSnakeCase (same rules: tokens kept, `tags` and `environment` values untouched), keys cached. */
+function snakeCaseKeys(value: unknown): any {
+  if (Tokenization.isResolvable(value)) return value;
+  if (Array.isArray(value)) return value.map((item) => (typeof item === 'object' ? snakeCaseKeys(item) : item));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value as object)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (key === 'tags' || key === 'environment') {
+      out[key] = item;
+      continue;
+    }
+    out[snakeCaseKey(key)] = typeof item === 'object' ? snakeCaseKeys(item) : item;
+  }
+  return out;
 }
 
 /** Addresses of the recorded dependencies, or null when one cannot be written without cdktf. */

@@ -8,7 +8,7 @@
  * by one allocation-light walk; only fragments that really hold tokens go through cdktf's resolver.
  * The output is identical (a test compares it with cdktf's own toTerraform on every stack).
  */
-import { IStackSynthesizer, ISynthesisSession, TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
+import { Aspects, IStackSynthesizer, ISynthesisSession, TerraformElement, TerraformOutput, TerraformStack } from 'cdktf';
 import { join } from 'path';
 import { Construct } from 'constructs';
 import { resolve } from 'cdktf/lib/_tokens';
@@ -137,6 +137,11 @@ export interface PrerenderingElement {
   toPrerenderedTerraform(): Record<string, unknown>;
 }
 
+/** Whether any construct of the stack has an aspect (cdktf applies them to the stack's subtree only). */
+function hasAspects(stack: TerraformStack): boolean {
+  return stack.node.findAll().some((construct) => Aspects.of(construct).all.length > 0);
+}
+
 export class FastSynthStack extends TerraformStack {
   private deferred?: { document?: unknown };
 
@@ -169,16 +174,24 @@ export class FastSynthStack extends TerraformStack {
   prepareStack(): void {
     this.ensureBackendExists();
     // The preparing pass lets tokens register cross-stack references; plain fragments have none.
-    // No copies are kept: App.synth prepares every stack before writing any, and copies of all of
-    // them at once would double the peak memory of a full cluster.
+    // Plain fragments are kept for the document, unless an aspect may still change an element before
+    // it is written (cdktf runs aspects between the two passes). Fragments with tokens are not kept:
+    // their resolved copies, for every stack at once, would cost more memory than they save.
+    const keep = !hasAspects(this);
+    const prepared = new Map<TerraformElement, unknown>();
     withoutTokenStackTraces(() => {
       for (const element of this.elements()) {
         if ((element as { isPlain?: boolean }).isPlain === true) continue;
         const fragment = element.toTerraform();
         if (holdsTokens(fragment)) this.resolveFast(fragment, true);
+        else if (keep) prepared.set(element, fragment);
       }
     });
+    this.prepared = prepared;
   }
+
+  /** Plain fragments from the preparing pass, used once by the next document. */
+  private prepared?: Map<TerraformElement, unknown>;
 
   toTerraform(): any {
     if (this.deferred) {
@@ -216,9 +229,11 @@ export class FastSynthStack extends TerraformStack {
     }
     if (metadata.cloud === undefined) delete metadata.cloud;
     const tf: Record<string, unknown> = { '//': this.resolveFast({ metadata, outputs }) };
+    const prepared = this.prepared;
+    this.prepared = undefined;
     for (const element of elements) {
       const own = prerendered ? (element as Partial<PrerenderingElement>).toPrerenderedTerraform?.() : undefined;
-      mergePlain(tf, this.resolveFast(own ?? element.toTerraform()) as Record<string, unknown>);
+      mergePlain(tf, this.resolveFast(own ?? prepared?.get(element) ?? element.toTerraform()) as Record<string, unknown>);
     }
     if (Object.keys(rawOverrides).length === 0) return tf;
     deepMerge(tf, rawOverrides);

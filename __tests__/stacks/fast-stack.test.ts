@@ -1,4 +1,4 @@
-import { App, Fn, TerraformResource, TerraformStack, TerraformVariable } from 'cdktf';
+import { App, Aspects, Fn, TerraformResource, TerraformStack, TerraformVariable } from 'cdktf';
 import { Resource as NullResource } from '@cdktf/provider-null/lib/resource';
 import { edit, exampleText, modelOf } from '../helpers/cluster-text';
 import { buildCias } from '../../stacks/cias';
@@ -192,6 +192,26 @@ describe('FastSynthStack', () => {
     expect(new TerraformData(stack, 'plain', { dependsOn: [first] }).toTerraform().resource.terraform_data.plain.depends_on).toEqual([
       'terraform_data.first',
     ]);
+  });
+
+  it('writes what an aspect changed after the preparing pass', () => {
+    const { mkdtempSync, readFileSync, rmSync } = require('fs') as typeof import('fs');
+    const outdir = mkdtempSync('/tmp/cias-fast-');
+    try {
+      const app = new App({ outdir, skipValidation: true });
+      const stack = new FastSynthStack(app, 'aspects');
+      new TerraformData(stack, 'plain', { triggersReplace: { a: '1' } });
+      Aspects.of(stack).add({
+        visit: (node) => {
+          if (node instanceof TerraformData) node.addOverride('triggers_replace.a', 'changed by an aspect');
+        },
+      });
+      app.synth();
+      const written = JSON.parse(readFileSync(`${outdir}/stacks/aspects/cdk.tf.json`, 'utf8'));
+      expect(written.resource.terraform_data.plain.triggers_replace).toEqual({ a: 'changed by an aspect' });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   it('hands fragments with tokens to cdktf (references, functions, variables)', () => {
