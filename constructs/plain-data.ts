@@ -149,49 +149,47 @@ export function isCanonical(value: unknown): boolean {
  * configuration may take this path.
  */
 export function canonical(value: unknown): unknown {
-  const out = toCanonical(value);
-  if (typeof out === 'object' && out !== null) CANONICAL.add(out);
-  return out;
+  return mark(toCanonical(value, false));
 }
 
 /**
- * `canonical` of plain data, or NEEDS_RESOLVE when it holds a token (one walk instead of a check
- * and a copy): for fragments that are usually plain and must stay correct when they are not.
+ * `canonical` of plain data, or NEEDS_RESOLVE when it holds a token: for fragments that are usually
+ * plain and must stay correct when they are not. holdsTokens stops at the first token, so a fragment
+ * with one is not walked to the end; a plain one is scanned once, not again while copied.
  */
 export function canonicalIfPlain(value: unknown): unknown {
-  try {
-    return canonical(value);
-  } catch (error) {
-    if (error instanceof NotPlainError) return NEEDS_RESOLVE;
-    throw error;
-  }
+  return holdsTokens(value) ? NEEDS_RESOLVE : mark(toCanonical(value, true));
 }
-
-class NotPlainError extends Error {}
 
 /** `canonical` without the mark: for small values that go straight into JSON text. */
 export function canonicalCopy(value: unknown): unknown {
-  return toCanonical(value);
+  return toCanonical(value, false);
 }
 
-function toCanonical(value: unknown): unknown {
+function mark(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null) CANONICAL.add(value);
+  return value;
+}
+
+/** @param checked holdsTokens has already found no token in `value` */
+function toCanonical(value: unknown, checked: boolean): unknown {
   if (typeof value !== 'object' || value === null) {
-    if (holdsTokens(value)) throw new NotPlainError(`canonical: ${String(value)} holds a token`);
+    if (!checked && holdsTokens(value)) throw new Error(`canonical: ${String(value)} holds a token`);
     return value;
   }
   if (CANONICAL.has(value)) return value;
   if (Array.isArray(value)) {
     const items: unknown[] = [];
-    for (const item of value) if (item !== undefined) items.push(toCanonical(item));
+    for (const item of value) if (item !== undefined) items.push(toCanonical(item, checked));
     return items;
   }
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) throw new NotPlainError('canonical: not plain data');
+  if (prototype !== Object.prototype && prototype !== null) throw new Error('canonical: not plain data');
   const record: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) {
-    if (key.includes(TOKEN_MARKER)) throw new NotPlainError(`canonical: key ${key} holds a token`);
+    if (!checked && key.includes(TOKEN_MARKER)) throw new Error(`canonical: key ${key} holds a token`);
     const item = (value as Record<string, unknown>)[key];
-    if (item !== undefined) record[key] = toCanonical(item);
+    if (item !== undefined) record[key] = toCanonical(item, checked);
   }
   return record;
 }
@@ -207,7 +205,7 @@ export function canonicalRecord(layers: readonly Record<string, unknown>[], sort
     for (const layer of layers) {
       const value = layer[key];
       if (value === undefined) continue;
-      out[key] = toCanonical(value);
+      out[key] = toCanonical(value, false);
       break;
     }
   }

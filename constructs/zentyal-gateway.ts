@@ -138,7 +138,9 @@ export class ZentyalGateway extends Construct {
         // A gateway guest re-created for any other reason (deleted by hand, then applied) gets its rules
         // again. Should the provider's ID follow the guest to a new node after failover, the push re-runs
         // once, which is harmless: it is idempotent.
-        gateway_vm_id: this.vm.getStringAttribute('id'),
+        // Written as the expression itself, not a cdktf token: the guest is in this stack, and a
+        // token would send the whole 43 MB bundle of a full cluster through cdktf's resolver.
+        gateway_vm_id: `\${${ProxmoxVmQemu.tfResourceType}.${this.vm.friendlyUniqueId}.id}`,
       },
       dependsOn: [this.vm],
     });

@@ -78,7 +78,11 @@ export function renderEscapedInstallBundle(params: InstallBundleParams): { reado
     hashInSlices(hash, line);
     hash.update('\n');
   }
-  return { escapedText: `${lines.map(escapeTerraformTemplate).join('\n')}\n`, sha256: hash.digest('hex') };
+  // The last newline comes from the join (an empty last line): a 43 MB text with '\n' appended is a
+  // pair of strings that every later scan would first copy into one.
+  const escaped = lines.map(escapeTerraformTemplate);
+  escaped.push('');
+  return { escapedText: escaped.join('\n'), sha256: hash.digest('hex') };
 }
 
 /** The bundle's lines (the text is each followed by a newline); a file's content is one line. */

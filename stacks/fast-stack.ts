@@ -60,7 +60,7 @@ function isEmptyRecord(value: unknown): boolean {
  * it, prerendered values become their data).
  */
 export function sortedKeys(value: unknown, prerendered?: PrerenderedJson[]): unknown {
-  if (isCanonical(value)) return value;
+  if (isCanonical(value)) return prerendered === undefined ? value : withLongStringsPrerendered(value, prerendered);
   if (isPrerendered(value)) {
     if (prerendered === undefined) return value.toValue();
     prerendered.push(value);
@@ -74,6 +74,30 @@ export function sortedKeys(value: unknown, prerendered?: PrerenderedJson[]): unk
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key], prerendered);
   return out;
+}
+
+/**
+ * A canonical (sorted, final) subtree with its long strings as placeholders: the subtree itself when
+ * it holds none, otherwise a copy of the objects on the way to them (keys already in order).
+ */
+function withLongStringsPrerendered(value: unknown, prerendered: PrerenderedJson[]): unknown {
+  if (typeof value === 'string') return value.length >= LongStringJson.MIN_LENGTH ? sortedKeys(new LongStringJson(value), prerendered) : value;
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const replaced = withLongStringsPrerendered(item, prerendered);
+      if (replaced !== item) (copy ??= [...value])[i] = replaced;
+    });
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const replaced = withLongStringsPrerendered(item, prerendered);
+    if (replaced !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = replaced;
+  }
+  return copy ?? value;
 }
 
 /**

@@ -4,6 +4,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { LongStringJson, PrerenderedJson, StringSink, TextSink, indentedJson } from '../../constructs/json-text';
 import { contentHash } from '../../render/install-bundle';
+import { canonical } from '../../constructs/plain-data';
 import { writeChunked } from '../../stacks/chunked-file';
 import { stableJson } from '../../stacks/fast-stack';
 
@@ -49,6 +50,14 @@ describe('JSON text for large stacks', () => {
       2,
     );
     expect(stableJson(document)).toBe(expected);
+  });
+
+  it('long strings inside final (canonical) subtrees are written in slices too, the subtree left as it was', () => {
+    const long = awkwardText(150_000);
+    const subtree = canonical({ b: [long, 'x', { c: long }], d: 'short' }) as Record<string, unknown>;
+    const document = { z: [subtree], a: subtree };
+    expect(stableJson(document)).toBe(JSON.stringify({ a: subtree, z: [subtree] }, undefined, 2));
+    expect(subtree.b).toEqual([long, 'x', { c: long }]);
   });
 
   it('a string that looks like the placeholder is written as it is', () => {

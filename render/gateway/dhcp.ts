@@ -181,5 +181,6 @@ export function renderDhcpdHosts(params: DhcpdHostsParams): string {
     }
   }
   if (lines.length > 0) batches.push(lines.join('\n'));
-  return batches.join('\n') + '\n';
+  batches.push(''); // the final newline, without a second string appended to megabytes of hosts
+  return batches.join('\n');
 }

@@ -217,7 +217,8 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
 function joinLines(groups: readonly (readonly string[])[]): string {
   const parts: string[] = [];
   for (const lines of groups) if (lines.length > 0) parts.push(lines.join('\n'));
-  return `${parts.join('\n')}\n`;
+  parts.push(''); // the final newline, without a second string appended to 29 MB of rules
+  return parts.join('\n');
 }
 
 function dnat(destination: string, protocol: Protocol, ports: string, to: string, chain = 'CIAS-PREROUTING'): string {
