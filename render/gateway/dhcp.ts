@@ -8,6 +8,7 @@
 import {
   inSubnet,
   ipv4ToInt,
+  checkTenantAddress,
   isDnsLabel,
   networkOf,
   normalizeMac,
@@ -162,17 +163,15 @@ export function renderDhcpdHosts(params: DhcpdHostsParams): string {
   const batches: string[] = ['# cias: fixed addresses of the tenant VMs. Generated from cluster.yaml; do not edit.'];
   let lines: string[] = [];
   const macs = new Set<string>();
-  const ips = new Set<string>();
   const vmids = new Set<number>();
   for (const vm of params.vms) {
     const mac = normalizeMac(vm.mac, `VM ${vm.vmid} mac`);
-    requireIpv4(vm.internalIp, `VM ${vm.vmid} internalIp`);
+    // The address follows from the VMID, so distinct VMIDs are distinct addresses.
+    checkTenantAddress(vm);
     if (vmids.has(vm.vmid)) throw new Error(`VM ${vm.vmid} listed twice`);
     if (macs.has(mac)) throw new Error(`VM ${vm.vmid}: MAC ${mac} already reserved for another VM`);
-    if (ips.has(vm.internalIp)) throw new Error(`VM ${vm.vmid}: ${vm.internalIp} already reserved for another VM`);
     vmids.add(vm.vmid);
     macs.add(mac);
-    ips.add(vm.internalIp);
     const hostName = isDnsLabel(vm.name) ? `option host-name "${vm.name}"; ` : '';
     lines.push(`host vm${vm.vmid} { hardware ethernet ${mac}; fixed-address ${vm.internalIp}; ${hostName}}`);
     if (lines.length === LINE_BATCH) {

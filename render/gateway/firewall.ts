@@ -10,7 +10,7 @@
  * Every VM-management IP gets its own chain, so a new connection walks at most 251 jump rules plus
  * the ~2×495 rules of one IP instead of every rule of the cluster.
  */
-import { inSubnet, requireInterfaceName, requireIpv4, requirePort, requirePrefix } from './net';
+import { checkTenantAddress, inSubnet, requireInterfaceName, requireIpv4, requirePort, requirePrefix } from './net';
 import { GATEWAY_DEFAULTS, GatewayNas, GatewayVm, PortForward, Protocol } from './types';
 
 export interface FirewallParams {
@@ -233,14 +233,7 @@ function checkForward(f: PortForward, owner: string): void {
 
 /** `checkedExternalIps`: VM-management IPs already checked (hundreds of VMs share each). */
 function checkVmIdentity(vm: GatewayVm, checkedExternalIps: Set<string>): void {
-  const e = Math.floor(vm.vmid / 1000);
-  const p = vm.vmid % 1000;
-  const a = Math.floor(p / 100);
-  const b = p % 100;
-  const valid = Number.isInteger(vm.vmid) && e <= 250 && a >= 1 && a <= 5 && b >= 1;
-  if (!valid) throw new Error(`VMID ${vm.vmid} is not a tenant VMID (E*1000 + a*100 + b)`);
-  if (vm.externalIndex !== e) throw new Error(`VM ${vm.vmid}: externalIndex ${vm.externalIndex}, VMID says ${e}`);
-  if (vm.internalIp !== `10.${e}.${a}.${b}`) throw new Error(`VM ${vm.vmid}: internalIp ${vm.internalIp}, VMID says 10.${e}.${a}.${b}`);
+  checkTenantAddress(vm);
   if (checkedExternalIps.has(vm.externalIp)) return;
   requireIpv4(vm.externalIp, `VM ${vm.vmid} externalIp`);
   if (inSubnet(vm.externalIp, '10.0.0.0', 8)) throw new Error(`VM ${vm.vmid}: externalIp ${vm.externalIp} is a LAN address`);

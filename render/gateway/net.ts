@@ -65,3 +65,18 @@ export function requireInterfaceName(value: string, what: string): string {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(value)) throw new Error(`${what}: not an interface name: ${JSON.stringify(value)}`);
   return value;
 }
+
+/**
+ * A tenant VM's VMID, VM-management index and internal address agree (SPEC §3: VMID E*1000 + a*100 + b
+ * → index E, 10.E.a.b). So two VMs with distinct VMIDs never share an internal address.
+ */
+export function checkTenantAddress(vm: { readonly vmid: number; readonly externalIndex: number; readonly internalIp: string }): void {
+  const e = Math.floor(vm.vmid / 1000);
+  const p = vm.vmid % 1000;
+  const a = Math.floor(p / 100);
+  const b = p % 100;
+  const valid = Number.isInteger(vm.vmid) && e <= 250 && a >= 1 && a <= 5 && b >= 1;
+  if (!valid) throw new Error(`VMID ${vm.vmid} is not a tenant VMID (E*1000 + a*100 + b)`);
+  if (vm.externalIndex !== e) throw new Error(`VM ${vm.vmid}: externalIndex ${vm.externalIndex}, VMID says ${e}`);
+  if (vm.internalIp !== `10.${e}.${a}.${b}`) throw new Error(`VM ${vm.vmid}: internalIp ${vm.internalIp}, VMID says 10.${e}.${a}.${b}`);
+}
