@@ -6,9 +6,9 @@
  * pass through Mason.
  */
 import {
+  checkTenantAddress,
   inSubnet,
   ipv4ToInt,
-  checkTenantAddress,
   isDnsLabel,
   networkOf,
   normalizeMac,
