@@ -15,6 +15,8 @@ export const MAX_SLOT = 99;
 export const VMS_PER_EXTERNAL_INDEX = MAX_RACK_ROW * MAX_SLOT;
 export const TOTAL_VM_CAPACITY = VMS_PER_EXTERNAL_INDEX * EXTERNAL_INDEX_COUNT;
 export const PORTS_PER_VM = 100;
+/** The largest tenant VMID: E 250, a 5, b 99. */
+export const MAX_VMID = MAX_EXTERNAL_INDEX * 1000 + MAX_RACK_ROW * 100 + MAX_SLOT;
 
 export const LAN = {
   network: '10.0.0.0',

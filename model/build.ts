@@ -5,6 +5,7 @@
 import {
   GATEWAY_VMID,
   LAN,
+  MAX_VMID,
   RULE_TEXT,
   VMS_PER_EXTERNAL_INDEX,
   externalPortRange,
@@ -361,6 +362,18 @@ class FirstSeen<K> {
   }
 }
 
+/** FirstSeen for tenant VMIDs (0..MAX_VMID): an array slot per VMID instead of a hash table. */
+class VmidIndex {
+  private readonly firstPlusOne = new Int32Array(MAX_VMID + 1);
+
+  claim(vmid: number, at: number): number | undefined {
+    const first = this.firstPlusOne[vmid];
+    if (first !== 0) return first - 1;
+    this.firstPlusOne[vmid] = at + 1;
+    return undefined;
+  }
+}
+
 function buildVms(
   doc: ClusterDocument,
   wan: WanModel,
@@ -369,7 +382,7 @@ function buildVms(
   problems: ProblemList,
 ): VmModel[] {
   const externalIps = new Map(wan.vmMgmtIps.map((e) => [e.index, e.ip]));
-  const vmids = new FirstSeen<number>();
+  const vmids = new VmidIndex();
   const names = new FirstSeen<string>();
   // MACs derived from VMIDs are distinct (VMID → MAC is one to one, and tenant VMIDs never give the
   // gateway's), so only a file where some VM names its own MAC needs the MAC index.
