@@ -3,6 +3,7 @@
  * 10.254.{1..5}.{1..99} rack by rack, VMs fill VMIDs index by index, spread round-robin over nodes.
  */
 import { allSlots, vmidFromSlot, MAX_RACK_ROW, MAX_SLOT } from '../model/addressing';
+import { ClusterModel, NodeModel } from '../model/cluster';
 
 export interface GeneratedClusterSpec {
   readonly nodes: number;
@@ -56,4 +57,35 @@ function* take<T>(items: Iterable<T>, count: number): Generator<T> {
     yield item;
     if (++n >= count) return;
   }
+}
+
+/** Nodes the spec allows (SPEC §1: "1 to 1270 nodes"); the address plan holds MAX_NODE_ADDRESSES. */
+export const SPEC_MAX_NODES = 1270;
+
+/**
+ * The model of a generated cluster with more nodes than the address plan holds. No cluster.yaml can
+ * list more than 495 nodes (10.254.{1..5}.{1..99}), so the nodes past that are added to the loaded
+ * model directly, on addresses past the plan (10.254.{1..5}.{100..254}): each a copy of a generated
+ * node under its own name and address. For measuring synthesis at the spec's node count only.
+ */
+export function withNodesPastThePlan(model: ClusterModel, totalNodes: number): ClusterModel {
+  const template = model.nodes.find((node) => !node.isBootstrap) ?? model.nodes[0];
+  const nodes: NodeModel[] = [...model.nodes];
+  for (let i = 0; nodes.length < totalNodes; i++) {
+    const row = (i % MAX_RACK_ROW) + 1;
+    const position = MAX_SLOT + 1 + Math.floor(i / MAX_RACK_ROW);
+    if (position > 254) throw new RangeError(`at most ${MAX_NODE_ADDRESSES + MAX_RACK_ROW * (254 - MAX_SLOT)} nodes fit 10.254.{1..5}.{1..254}`);
+    const ip = `10.254.${row}.${position}`;
+    nodes.push({
+      ...template,
+      name: `pve-r${row}-p${position}-${row}-${position}`,
+      fqdn: `pve.r${row}.p${position}.${row}-${position}.${model.domain}`,
+      rack: `r${row}`,
+      position: `p${position}`,
+      ip,
+      isBootstrap: false,
+      ssh: { ...template.ssh, host: ip },
+    });
+  }
+  return { ...model, nodes };
 }

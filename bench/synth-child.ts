@@ -1,17 +1,20 @@
 /**
  * One benchmark run in its own process: load a cluster file, build the stacks, synthesize. Prints one
- * JSON line of figures (the floor is timed by floor-child.ts, in a fresh process).
+ * JSON line of figures (the floor is timed by floor-child.ts, in a fresh process). A third argument
+ * adds nodes past the address plan up to that total (see withNodesPastThePlan).
  */
 import { App } from 'cdktf';
 import { readFileSync, readdirSync, statSync } from 'fs';
 import { join } from 'path';
 import { loadClusterFile } from '../model/load';
 import { buildCias } from '../stacks/cias';
+import { withNodesPastThePlan } from './generate';
 
-const [file, outdir] = process.argv.slice(2);
+const [file, outdir, totalNodes] = process.argv.slice(2);
 const started = process.hrtime.bigint();
 
-const { model } = loadClusterFile(file);
+const loadedModel = loadClusterFile(file).model;
+const model = totalNodes === undefined ? loadedModel : withNodesPastThePlan(loadedModel, Number(totalNodes));
 const loaded = process.hrtime.bigint();
 const app = new App({ outdir, skipValidation: true });
 buildCias(app, model, { projectDir: outdir });

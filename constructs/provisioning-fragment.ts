@@ -1,4 +1,5 @@
 import { ITerraformDependable, TerraformResource, TerraformStack, Tokenization } from 'cdktf';
+import { dependable } from 'cdktf/lib/tfExpression';
 import { snakeCase } from 'cdktf/lib/util';
 import { NEEDS_RESOLVE, canonicalIfPlain } from './plain-data';
 import { Resource as GeneratedNullResource, ResourceConfig as NullResourceConfig } from '@cdktf/provider-null/lib/resource';
@@ -8,17 +9,41 @@ import { Construct } from 'constructs';
 const PLAIN_LIFECYCLE_KEYS = new Set(['createBeforeDestroy', 'preventDestroy', 'ignoreChanges']);
 
 /**
- * The dependencies a provisioning resource was created with, kept beside cdktf's `dependsOn` tokens:
- * their addresses are known without resolving a token (each resolution builds a reference token).
+ * The dependencies a provisioning resource was created with. Their addresses are known without
+ * resolving a token, so cdktf's `dependsOn` tokens (each captures a stack trace: 0.2 s for the
+ * 11,430 pushes of 1,270 nodes) are only made if something reads `dependsOn`.
  */
 export interface DependencyRecord {
-  readonly dependencies: readonly ITerraformDependable[];
-  /** A copy of `resource.dependsOn` right after construction, to notice later changes. */
-  readonly tokens: readonly string[] | undefined;
+  readonly dependencies: readonly ITerraformDependable[] | undefined;
+  /** The tokens as first made, to notice later changes to the list; undefined while never read. */
+  made?: readonly string[];
+  /** `dependsOn` was assigned after construction. */
+  reassigned: boolean;
 }
 
-export function recordDependencies(resource: TerraformResource, dependencies: readonly ITerraformDependable[] | undefined): DependencyRecord {
-  return { dependencies: dependencies ?? [], tokens: resource.dependsOn ? [...resource.dependsOn] : undefined };
+/**
+ * Gives `resource` (constructed without `dependsOn`) a `dependsOn` that holds what cdktf's would,
+ * made when first read, and returns the record the fast path writes `depends_on` from.
+ */
+export function lazyDependsOn(resource: TerraformResource, dependencies: readonly ITerraformDependable[] | undefined): DependencyRecord {
+  const record: DependencyRecord = { dependencies, reassigned: false };
+  let tokens: string[] | undefined;
+  Object.defineProperty(resource, 'dependsOn', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      if (tokens === undefined && !record.reassigned && dependencies !== undefined) {
+        tokens = dependencies.map((dependency) => dependable(dependency));
+        record.made = [...tokens];
+      }
+      return tokens;
+    },
+    set: (value: string[] | undefined) => {
+      tokens = value;
+      record.reassigned = true;
+    },
+  });
+  return record;
 }
 
 /**
@@ -88,9 +113,12 @@ function snakeCaseKeys(value: unknown): any {
 
 /** Addresses of the recorded dependencies, or null when one cannot be written without cdktf. */
 function dependencyAddresses(resource: TerraformResource, record: DependencyRecord): string[] | undefined | null {
-  const current = resource.dependsOn;
-  if (current === undefined || record.tokens === undefined) return current === record.tokens ? undefined : null;
-  if (current.length !== record.tokens.length || current.some((token, i) => token !== record.tokens![i])) return null;
+  if (record.reassigned) return null;
+  if (record.made !== undefined) {
+    const current = resource.dependsOn ?? [];
+    if (current.length !== record.made.length || current.some((token, i) => token !== record.made![i])) return null;
+  }
+  if (record.dependencies === undefined) return undefined;
   const stack = TerraformStack.of(resource);
   const addresses: string[] = [];
   for (const dependency of record.dependencies) {
@@ -108,8 +136,8 @@ export class NullResource extends GeneratedNullResource {
   private readonly dependencyRecord: DependencyRecord;
 
   constructor(scope: Construct, id: string, config: NullResourceConfig = {}) {
-    super(scope, id, config);
-    this.dependencyRecord = recordDependencies(this, config.dependsOn);
+    super(scope, id, { ...config, dependsOn: undefined });
+    this.dependencyRecord = lazyDependsOn(this, config.dependsOn);
   }
 
   toTerraform(): any {

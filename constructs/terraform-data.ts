@@ -1,6 +1,6 @@
 import { TerraformResource, TerraformResourceConfig } from 'cdktf';
 import { Construct } from 'constructs';
-import { DependencyRecord, provisioningFragment, recordDependencies } from './provisioning-fragment';
+import { DependencyRecord, lazyDependsOn, provisioningFragment } from './provisioning-fragment';
 
 export interface TerraformDataConfig
   extends Omit<TerraformResourceConfig, 'terraformResourceType' | 'terraformGeneratorMetadata'> {
@@ -24,12 +24,13 @@ export class TerraformData extends TerraformResource {
   constructor(scope: Construct, id: string, config: TerraformDataConfig = {}) {
     super(scope, id, {
       ...config,
+      dependsOn: undefined,
       terraformResourceType: TerraformData.tfResourceType,
       terraformGeneratorMetadata: { providerName: 'terraform' },
     });
     this.input = config.input;
     this.triggersReplace = config.triggersReplace;
-    this.dependencyRecord = recordDependencies(this, config.dependsOn);
+    this.dependencyRecord = lazyDependsOn(this, config.dependsOn);
   }
 
   private readonly dependencyRecord: DependencyRecord;
