@@ -6,6 +6,7 @@
  * hand on a node to repair it.
  */
 import { Hash, createHash } from 'crypto';
+import { textSlices } from './text-slices';
 
 export interface BundleFile {
   /** Absolute path on the host. */
@@ -38,15 +39,7 @@ export function contentHash(text: string): string {
 }
 
 function hashInSlices(hash: Hash, text: string): void {
-  let from = 0;
-  while (from < text.length) {
-    let to = Math.min(from + HASH_SLICE, text.length);
-    // A surrogate pair split between updates would hash as two replacement characters.
-    const last = text.charCodeAt(to - 1);
-    if (to < text.length && last >= 0xd800 && last <= 0xdbff) to++;
-    hash.update(text.slice(from, to));
-    from = to;
-  }
+  for (const slice of textSlices(text, HASH_SLICE)) hash.update(slice);
 }
 
 /** Whether `line` is one of the lines of `content` (which ends with a newline). */

@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'fs';
 import { TextSink } from '../constructs/json-text';
+import { textSlices } from '../render/text-slices';
 
 /** Bytes handed to the kernel per write: small enough to reuse the same memory for every chunk. */
 const CHUNK_CHARS = 1 << 16;
@@ -29,14 +30,7 @@ export class ChunkedFile implements TextSink {
       return;
     }
     this.flush();
-    let from = 0;
-    while (from < text.length) {
-      let to = Math.min(from + CHUNK_CHARS, text.length);
-      // Never split a surrogate pair: each half alone would be written as U+FFFD.
-      if (to < text.length && isHighSurrogate(text.charCodeAt(to - 1))) to--;
-      this.writeText(text.slice(from, to));
-      from = to;
-    }
+    for (const slice of textSlices(text, CHUNK_CHARS)) this.writeText(slice);
   }
 
   close(): void {
@@ -59,10 +53,6 @@ export class ChunkedFile implements TextSink {
     const length = this.bytes.write(text, 0, 'utf8');
     for (let offset = 0; offset < length; ) offset += writeSync(this.fd, this.bytes, offset, length - offset);
   }
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
 }
 
 /** Writes a file through `write(sink)`; the file is closed even when writing fails. */
