@@ -39,7 +39,8 @@ export function contentHash(text: string): string {
 }
 
 function hashInSlices(hash: Hash, text: string): void {
-  for (const slice of textSlices(text, HASH_SLICE)) hash.update(slice);
+  if (text.length <= HASH_SLICE) hash.update(text);
+  else for (const slice of textSlices(text, HASH_SLICE)) hash.update(slice);
 }
 
 /** Whether `line` is one of the lines of `content` (which ends with a newline). */
