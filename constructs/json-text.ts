@@ -1,4 +1,4 @@
-import { textSlices } from '../render/text-slices';
+import { textSlices } from '../render/large-text';
 
 /**
  * JSON text written directly for large, regular parts of a stack. A full cluster's 124,245 VMs are

@@ -6,7 +6,7 @@
  * hand on a node to repair it.
  */
 import { Hash, createHash } from 'crypto';
-import { textSlices } from './text-slices';
+import { linesText, textSlices } from './large-text';
 
 export interface BundleFile {
   /** Absolute path on the host. */
@@ -39,6 +39,7 @@ export function contentHash(text: string): string {
 }
 
 function hashInSlices(hash: Hash, text: string): void {
+  // Most lines of a bundle are short: one update, without a slice generator.
   if (text.length <= HASH_SLICE) hash.update(text);
   else for (const slice of textSlices(text, HASH_SLICE)) hash.update(slice);
 }
@@ -56,7 +57,7 @@ function delimiterFor(content: string): string {
 }
 
 export function renderInstallBundle(params: InstallBundleParams): string {
-  return `${installBundleLines(params).join('\n')}\n`;
+  return linesText(installBundleLines(params));
 }
 
 /**
@@ -72,11 +73,7 @@ export function renderEscapedInstallBundle(params: InstallBundleParams): { reado
     hashInSlices(hash, line);
     hash.update('\n');
   }
-  // The last newline comes from the join (an empty last line): a 43 MB text with '\n' appended is a
-  // pair of strings that every later scan would first copy into one.
-  const escaped = lines.map(escapeTerraformTemplate);
-  escaped.push('');
-  return { escapedText: escaped.join('\n'), sha256: hash.digest('hex') };
+  return { escapedText: linesText(lines.map(escapeTerraformTemplate)), sha256: hash.digest('hex') };
 }
 
 /** The bundle's lines (the text is each followed by a newline); a file's content is one line. */

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from 'fs';
 import { TextSink } from '../constructs/json-text';
-import { textSlices } from '../render/text-slices';
+import { textSlices } from '../render/large-text';
 
 /** Bytes handed to the kernel per write: small enough to reuse the same memory for every chunk. */
 const CHUNK_CHARS = 1 << 16;

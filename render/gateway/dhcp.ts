@@ -17,6 +17,7 @@ import {
   requirePrefix,
 } from './net';
 import { GATEWAY_DEFAULTS, GATEWAY_PATHS, GatewayVm } from './types';
+import { linesText } from '../large-text';
 
 export interface DhcpdConfigParams {
   /**
@@ -180,6 +181,5 @@ export function renderDhcpdHosts(params: DhcpdHostsParams): string {
     }
   }
   if (lines.length > 0) batches.push(lines.join('\n'));
-  batches.push(''); // the final newline, without a second string appended to megabytes of hosts
-  return batches.join('\n');
+  return linesText(batches);
 }

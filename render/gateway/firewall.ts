@@ -12,6 +12,7 @@
  */
 import { checkTenantAddress, inSubnet, requireInterfaceName, requireIpv4, requirePort, requirePrefix } from './net';
 import { GATEWAY_DEFAULTS, GatewayNas, GatewayVm, PortForward, Protocol } from './types';
+import { linesText } from '../large-text';
 
 export interface FirewallParams {
   /** @default 'eth0' */
@@ -215,10 +216,7 @@ export function renderFirewall(params: FirewallParams): FirewallRender {
 
 /** Lines of several lists as one text, each line ending in a newline. */
 function joinLines(groups: readonly (readonly string[])[]): string {
-  const parts: string[] = [];
-  for (const lines of groups) if (lines.length > 0) parts.push(lines.join('\n'));
-  parts.push(''); // the final newline, without a second string appended to 29 MB of rules
-  return parts.join('\n');
+  return linesText(groups.filter((lines) => lines.length > 0).map((lines) => lines.join('\n')));
 }
 
 function dnat(destination: string, protocol: Protocol, ports: string, to: string, chain = 'CIAS-PREROUTING'): string {
