@@ -98,6 +98,10 @@ export function buildCluster(doc: ClusterDocument, source: string, problems: Pro
   };
 }
 
+function reportDuplicate(problems: ProblemList, what: string, path: YamlPath, first: YamlPath, value: unknown): void {
+  problems.error(path, `duplicates the ${what} of ${formatPath(first)}`, value);
+}
+
 /** Reports every later occurrence of a key already seen, pointing at both places. */
 class UniqueIndex<T> {
   private readonly seen = new Map<string, YamlPath>();
@@ -110,7 +114,7 @@ class UniqueIndex<T> {
   claim(key: string, path: YamlPath, value: T): boolean {
     const first = this.seen.get(key);
     if (first) {
-      this.problems.error(path, `duplicates the ${this.what} of ${formatPath(first)}`, value);
+      reportDuplicate(this.problems, this.what, path, first, value);
       return false;
     }
     this.seen.set(key, path);
@@ -389,8 +393,6 @@ function buildVms(
   const macs = doc.vms.some((vm) => vm.mac !== undefined) ? new FirstSeen<string>() : undefined;
   /** Where a VM's MAC comes from: its `mac`, or its VMID (the entry itself); -1 is the gateway. */
   const macPath = (at: number): YamlPath => (at < 0 ? ['gateway'] : doc.vms[at].mac ? ['vms', at, 'mac'] : ['vms', at]);
-  const duplicate = (what: string, path: YamlPath, first: YamlPath, value: unknown) =>
-    problems.error(path, `duplicates the ${what} of ${formatPath(first)}`, value);
   if (gateway) macs?.claim(gateway.mac, -1);
   const defaults = doc.vm_defaults;
   // VMs without their own disks share one list (the model is read-only), so they also share a shape.
@@ -399,7 +401,7 @@ function buildVms(
   doc.vms.forEach((vm, i) => {
     const path: YamlPath = ['vms', i];
     const firstName = names.claim(vm.name, i);
-    if (firstName !== undefined) duplicate('name', ['vms', i, 'name'], ['vms', firstName, 'name'], vm.name);
+    if (firstName !== undefined) reportDuplicate(problems, 'name', ['vms', i, 'name'], ['vms', firstName, 'name'], vm.name);
     const slot = resolveSlot(vm, path, problems);
     const node = nodes.get(vm.node);
     if (!node) problems.error([...path, 'node'], 'is not the name or ip of any node in nodes', vm.node);
@@ -409,7 +411,7 @@ function buildVms(
     const vmid = vmidFromSlot(slot);
     const firstVmid = vmids.claim(vmid, i);
     if (firstVmid !== undefined) {
-      duplicate('vmid', path, ['vms', firstVmid], vmid);
+      reportDuplicate(problems, 'vmid', path, ['vms', firstVmid], vmid);
       return;
     }
     const externalIp = externalIps.get(slot.externalIndex);
@@ -421,7 +423,7 @@ function buildVms(
     }
     const mac = vm.mac === undefined ? macForVmid(vmid) : vm.mac.toUpperCase();
     const firstMac = macs?.claim(mac, i);
-    if (firstMac !== undefined) duplicate('MAC', macPath(i), macPath(firstMac), mac);
+    if (firstMac !== undefined) reportDuplicate(problems, 'MAC', macPath(i), macPath(firstMac), mac);
     const ports = externalPortRange(slot);
     const portOverrides = vm.ports.length === 0 ? NO_PORT_OVERRIDES : buildPortOverrides(vm, path, ports, problems);
     if (!node || template === undefined || externalIp === undefined) return;
