@@ -156,7 +156,7 @@ class VmRecordText {
     const { network, ...config } = vmOwnConfig(vm);
     const own = proxmoxVmQemuAttributes(config);
     for (const key of Object.keys(own)) {
-      if (own[key] !== undefined && !JSON_KEYS.has(key)) throw new Error(`VmFleet: unexpected argument ${key}`);
+      if (own[key] !== undefined && !KNOWN_KEYS.has(key)) throw new Error(`VmFleet: unexpected argument ${key}`);
     }
     let record = '{';
     let first = true;
@@ -207,8 +207,8 @@ class VmRecordText {
 /** Stands where a NIC template's MAC goes; no MAC looks like it. */
 const MAC_MARKER = '\u0000cias-mac\u0000';
 
-/** Argument names as JSON keys, serialized once. */
-const JSON_KEYS: ReadonlyMap<string, string> = new Map(PROXMOX_VM_QEMU_KEYS.map((key) => [key, JSON.stringify(key)]));
+/** The keys a record may have; anything else from the converters is refused. */
+const KNOWN_KEYS: ReadonlySet<string> = new Set(PROXMOX_VM_QEMU_KEYS);
 
 /** JSON of a scalar argument; a token in it is refused, as canonical refuses it. */
 function scalarJson(value: unknown): string {

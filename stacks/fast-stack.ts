@@ -61,14 +61,8 @@ function isEmptyRecord(value: unknown): boolean {
  */
 export function sortedKeys(value: unknown, prerendered?: PrerenderedJson[]): unknown {
   if (isCanonical(value)) return prerendered === undefined ? value : withLongStringsPrerendered(value, prerendered);
-  if (isPrerendered(value)) {
-    if (prerendered === undefined) return value.toValue();
-    prerendered.push(value);
-    return `${PLACEHOLDER}${prerendered.length - 1}`;
-  }
-  if (typeof value === 'string' && prerendered !== undefined && value.length >= LongStringJson.MIN_LENGTH) {
-    return sortedKeys(new LongStringJson(value), prerendered);
-  }
+  if (isPrerendered(value)) return prerendered === undefined ? value.toValue() : placeholder(value, prerendered);
+  if (prerendered !== undefined && isLongString(value)) return placeholder(new LongStringJson(value), prerendered);
   if (Array.isArray(value)) return value.map((item) => sortedKeys(item, prerendered));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -81,7 +75,7 @@ export function sortedKeys(value: unknown, prerendered?: PrerenderedJson[]): unk
  * it holds none, otherwise a copy of the objects on the way to them (keys already in order).
  */
 function withLongStringsPrerendered(value: unknown, prerendered: PrerenderedJson[]): unknown {
-  if (typeof value === 'string') return value.length >= LongStringJson.MIN_LENGTH ? sortedKeys(new LongStringJson(value), prerendered) : value;
+  if (isLongString(value)) return placeholder(new LongStringJson(value), prerendered);
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -98,6 +92,16 @@ function withLongStringsPrerendered(value: unknown, prerendered: PrerenderedJson
     if (replaced !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = replaced;
   }
   return copy ?? value;
+}
+
+function isLongString(value: unknown): value is string {
+  return typeof value === 'string' && value.length >= LongStringJson.MIN_LENGTH;
+}
+
+/** Registers a value to splice in and returns the string that stands for it meanwhile. */
+function placeholder(value: PrerenderedJson, prerendered: PrerenderedJson[]): string {
+  prerendered.push(value);
+  return `${PLACEHOLDER}${prerendered.length - 1}`;
 }
 
 /**
