@@ -58,10 +58,25 @@ describe('VRRP election on rendered configs (unicast + auth)', () => {
     return { vip: n.ns.ipv4Addresses('vmbr0').includes(VIP), external: n.ns.ipv4Addresses('vmbr1').includes(EXTERNAL) };
   }
 
+  /** In a settled state: both VIPs or neither (one alone is a failure). */
   function isMaster(n: TestNode): boolean {
     const h = holds(n);
     if (h.vip !== h.external) throw new Error(`${n.key} holds only one VIP: ${JSON.stringify(h)}`);
     return h.vip;
+  }
+
+  /**
+   * For waiting on a change: keepalived adds (and removes) the two VIPs one after the other, so a probe
+   * may see one alone in between; once the wait is over, isMaster checks the settled state.
+   */
+  function holdsBoth(n: TestNode): boolean {
+    const h = holds(n);
+    return h.vip && h.external;
+  }
+
+  function holdsNeither(n: TestNode): boolean {
+    const h = holds(n);
+    return !h.vip && !h.external;
   }
 
   function becameMasterCount(n: TestNode): number {
@@ -129,9 +144,10 @@ describe('VRRP election on rendered configs (unicast + auth)', () => {
   it('the weak node and a normal node start: the normal node takes both VIPs and runs notify_master', async () => {
     start(node('w'));
     start(node('n2'));
-    await waitFor('n2 to hold both VIPs', () => isMaster(node('n2')), ELECTION_MS).catch((e) => {
+    await waitFor('n2 to hold both VIPs', () => holdsBoth(node('n2')), ELECTION_MS).catch((e) => {
       throw new Error(`${e.message}\n${logs()}`);
     });
+    expect(isMaster(node('n2'))).toBe(true);
     await waitFor('notify_master on n2', () => becameMasterCount(node('n2')) === 1, 5_000);
     expect(isMaster(node('w'))).toBe(false);
   });
@@ -145,7 +161,8 @@ describe('VRRP election on rendered configs (unicast + auth)', () => {
 
   it('when the master stops, the best remaining master-capable node takes both VIPs', async () => {
     await stop(node('n2'));
-    await waitFor('n1 to hold both VIPs', () => isMaster(node('n1')), ELECTION_MS);
+    await waitFor('n1 to hold both VIPs', () => holdsBoth(node('n1')), ELECTION_MS);
+    expect(isMaster(node('n1'))).toBe(true);
     expect(isMaster(node('n2'))).toBe(false);
     expect(becameMasterCount(node('n1'))).toBeGreaterThanOrEqual(1);
   });
@@ -160,7 +177,8 @@ describe('VRRP election on rendered configs (unicast + auth)', () => {
 
   it('manual switch: the force-master file wins over the current master, notify_master runs', async () => {
     start(node('n1'));
-    await waitFor('n1 master again', () => isMaster(node('n1')), ELECTION_MS);
+    await waitFor('n1 master again', () => holdsBoth(node('n1')), ELECTION_MS);
+    expect(isMaster(node('n1'))).toBe(true);
     start(node('n2'));
     await waitFor('n2 in BACKUP', () => /\(VI_CIAS\) Entering BACKUP STATE/.test(node('n2').daemon!.output), 5_000);
     const before = becameMasterCount(node('n2'));
@@ -168,8 +186,10 @@ describe('VRRP election on rendered configs (unicast + auth)', () => {
     await stop(node('n2'));
     writeConf(node('n2'), renderKeepalivedForceMasterConf(node('n2').params));
     start(node('n2'));
-    await waitFor('n2 (forced) to hold both VIPs', () => isMaster(node('n2')), ELECTION_MS);
-    await waitFor('n1 to release the VIPs', () => !isMaster(node('n1')), 5_000);
+    await waitFor('n2 (forced) to hold both VIPs', () => holdsBoth(node('n2')), ELECTION_MS);
+    await waitFor('n1 to release the VIPs', () => holdsNeither(node('n1')), 5_000);
+    expect(isMaster(node('n2'))).toBe(true);
+    expect(isMaster(node('n1'))).toBe(false);
     await waitFor('notify_master on n2', () => becameMasterCount(node('n2')) === before + 1, 5_000);
   });
 
