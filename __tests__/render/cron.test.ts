@@ -86,7 +86,8 @@ describe('Debian cron runs the rendered file', () => {
 
   // Every job every minute; /usr/local/sbin is replaced (in a private mount namespace) by stand-ins
   // that record which user and PATH cron gave them. cron ignores a whole file it cannot parse, so
-  // one marker per job proves the file was accepted line by line.
+  // one marker per job proves the file was accepted line by line. Jobs first run at the next minute
+  // boundary; the wait allows two, since cron wakes late on a loaded machine.
   it('runs every job as root with the file\'s PATH', () => {
     const crond = join(dir, 'cron.d');
     const sbin = join(dir, 'sbin');
@@ -105,16 +106,16 @@ describe('Debian cron runs the rendered file', () => {
       `mount --bind ${sbin} /usr/local/sbin`,
       'mount -t tmpfs tmpfs /run',
       'cron -f -L 15 & cron_pid=$!',
-      `for i in $(seq 75); do if ${markers}; then break; fi; sleep 1; done`,
+      `for i in $(seq 130); do if ${markers}; then break; fi; sleep 1; done`,
       'kill "$cron_pid"; wait "$cron_pid" 2>/dev/null || true',
     ].join('\n');
     // A PID namespace: when its first process ends, cron cannot outlive the test.
-    const result = spawnSync('unshare', ['--mount', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', '-c', script], { encoding: 'utf8', timeout: 100_000 });
+    const result = spawnSync('unshare', ['--mount', '--pid', '--fork', '--kill-child', '--mount-proc', 'bash', '-c', script], { encoding: 'utf8', timeout: 150_000 });
     expect(result.error).toBeUndefined();
     for (const command of commands) {
       const marker = join(out, command);
       expect(existsSync(marker)).toBe(true);
       expect(readFileSync(marker, 'utf8').trim()).toBe(`root ${CRON_PATH}`);
     }
-  }, 110_000);
+  }, 160_000);
 });
