@@ -1,4 +1,5 @@
 /** Small IPv4, name and value checks the gateway renderers share. Pure. */
+import { ipFromSlot, slotFromVmid } from '../../model/addressing';
 
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const DOTTED_QUAD = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
@@ -71,12 +72,9 @@ export function requireInterfaceName(value: string, what: string): string {
  * → index E, 10.E.a.b). So two VMs with distinct VMIDs never share an internal address.
  */
 export function checkTenantAddress(vm: { readonly vmid: number; readonly externalIndex: number; readonly internalIp: string }): void {
-  const e = Math.floor(vm.vmid / 1000);
-  const p = vm.vmid % 1000;
-  const a = Math.floor(p / 100);
-  const b = p % 100;
-  const valid = Number.isInteger(vm.vmid) && e <= 250 && a >= 1 && a <= 5 && b >= 1;
-  if (!valid) throw new Error(`VMID ${vm.vmid} is not a tenant VMID (E*1000 + a*100 + b)`);
-  if (vm.externalIndex !== e) throw new Error(`VM ${vm.vmid}: externalIndex ${vm.externalIndex}, VMID says ${e}`);
-  if (vm.internalIp !== `10.${e}.${a}.${b}`) throw new Error(`VM ${vm.vmid}: internalIp ${vm.internalIp}, VMID says 10.${e}.${a}.${b}`);
+  const slot = slotFromVmid(vm.vmid);
+  if (!slot) throw new Error(`VMID ${vm.vmid} is not a tenant VMID (E*1000 + a*100 + b)`);
+  if (vm.externalIndex !== slot.externalIndex) throw new Error(`VM ${vm.vmid}: externalIndex ${vm.externalIndex}, VMID says ${slot.externalIndex}`);
+  const internalIp = ipFromSlot(slot);
+  if (vm.internalIp !== internalIp) throw new Error(`VM ${vm.vmid}: internalIp ${vm.internalIp}, VMID says ${internalIp}`);
 }
