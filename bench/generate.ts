@@ -2,7 +2,7 @@
  * Generates cluster.yaml texts of a given size for the benchmark (and for scale tests): nodes fill
  * 10.254.{1..5}.{1..99} rack by rack, VMs fill VMIDs index by index, spread round-robin over nodes.
  */
-import { allSlots, vmidFromSlot, MAX_RACK_ROW, MAX_SLOT } from '../model/addressing';
+import { allSlots, hostNames, vmidFromSlot, MAX_RACK_ROW, MAX_SLOT } from '../model/addressing';
 import { ClusterModel, NodeModel } from '../model/cluster';
 
 export interface GeneratedClusterSpec {
@@ -76,12 +76,13 @@ export function withNodesPastThePlan(model: ClusterModel, totalNodes: number): C
     const position = MAX_SLOT + 1 + Math.floor(i / MAX_RACK_ROW);
     if (position > 254) throw new RangeError(`at most ${MAX_NODE_ADDRESSES + MAX_RACK_ROW * (254 - MAX_SLOT)} nodes fit 10.254.{1..5}.{1..254}`);
     const ip = `10.254.${row}.${position}`;
+    const rack = `r${row}`;
+    const slot = `p${position}`;
     nodes.push({
       ...template,
-      name: `pve-r${row}-p${position}-${row}-${position}`,
-      fqdn: `pve.r${row}.p${position}.${row}-${position}.${model.domain}`,
-      rack: `r${row}`,
-      position: `p${position}`,
+      ...hostNames('pve', rack, slot, ip, model.domain),
+      rack,
+      position: slot,
       ip,
       isBootstrap: false,
       ssh: { ...template.ssh, host: ip },
