@@ -12,6 +12,8 @@ export interface GeneratedClusterSpec {
   readonly resourceType?: 'null_resource' | 'terraform_data';
 }
 
+const DOMAIN = 'example.com';
+
 /** Node addresses the plan allows: 10.254.{1..5}.{1..99}. */
 export const MAX_NODE_ADDRESSES = MAX_RACK_ROW * MAX_SLOT;
 
@@ -20,7 +22,7 @@ export function generateClusterYaml(spec: GeneratedClusterSpec): string {
     throw new RangeError(`nodes must be 1..${MAX_NODE_ADDRESSES} (the address plan's node range)`);
   }
   const lines: string[] = [
-    'cluster: { name: DLLL-CIAS, domain: example.com }',
+    `cluster: { name: DLLL-CIAS, domain: ${DOMAIN} }`,
     'wan:',
     '  netmask: 255.255.0.0',
     '  gateway: 192.168.0.1',
@@ -37,7 +39,7 @@ export function generateClusterYaml(spec: GeneratedClusterSpec): string {
   for (let i = 0; i < spec.nodes; i++) {
     const row = Math.floor(i / MAX_SLOT) + 1;
     const position = (i % MAX_SLOT) + 1;
-    nodeNames.push(`pve-r${row}-p${position}-${row}-${position}`);
+    nodeNames.push(hostNames('pve', `r${row}`, `p${position}`, `10.254.${row}.${position}`, DOMAIN).name);
     lines.push(`  - { rack: r${row}, position: p${position}, ip: 10.254.${row}.${position}, disks: [{ device: sdb }] }`);
   }
   lines.push('vm_defaults: { template: debian-12-cloudinit }', 'vms:');
